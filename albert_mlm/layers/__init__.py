@@ -1,0 +1,1 @@
+"""Building blocks of the ALBERT network (private: import from `albert_mlm`)."""

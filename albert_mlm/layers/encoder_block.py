@@ -1,0 +1,108 @@
+"""One post-LayerNorm transformer encoder block."""
+
+import keras
+
+from albert_mlm.layers.activations import get_activation
+from albert_mlm.layers.self_attention import SelfAttention
+
+
+@keras.saving.register_keras_serializable(package="albert_mlm")
+class EncoderBlock(keras.layers.Layer):
+    """Self-attention, add & norm, feed-forward, add & norm.
+
+    Args:
+        num_heads: attention heads.
+        intermediate_dim: width of the feed-forward layer.
+        activation: feed-forward activation name (see `layers.activations`).
+        dropout: dropout on attention probabilities and on both residuals.
+        layer_norm_epsilon: epsilon of both layer norms.
+        kernel_initializer: initializer of every dense kernel.
+
+    Example:
+    >>> block = EncoderBlock(num_heads=2, intermediate_dim=16)
+    >>> block(keras.ops.ones((1, 4, 8))).shape
+    (1, 4, 8)
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        intermediate_dim,
+        activation="gelu_approximate",
+        dropout=0.0,
+        layer_norm_epsilon=1e-12,
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.intermediate_dim = intermediate_dim
+        self.activation = activation
+        self.dropout = dropout
+        self.layer_norm_epsilon = layer_norm_epsilon
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        get_activation(activation)  # Fail on an unknown name now, not in build.
+
+    def build(self, inputs_shape):
+        hidden_dim = inputs_shape[-1]
+        policy = self.dtype_policy
+        self.attention = SelfAttention(
+            self.num_heads,
+            dropout=self.dropout,
+            kernel_initializer=self.kernel_initializer,
+            dtype=policy,
+            name="attention",
+        )
+        self.attention.build(inputs_shape)
+        self.attention_dropout = keras.layers.Dropout(self.dropout, dtype=policy)
+        self.attention_layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=policy, name="attention_layer_norm"
+        )
+        self.attention_layer_norm.build(inputs_shape)
+        self.intermediate_dense = keras.layers.Dense(
+            self.intermediate_dim,
+            activation=get_activation(self.activation),
+            kernel_initializer=self.kernel_initializer,
+            dtype=policy,
+            name="intermediate_dense",
+        )
+        self.intermediate_dense.build(inputs_shape)
+        self.output_dense = keras.layers.Dense(
+            hidden_dim,
+            kernel_initializer=self.kernel_initializer,
+            dtype=policy,
+            name="output_dense",
+        )
+        self.output_dense.build(tuple(inputs_shape[:-1]) + (self.intermediate_dim,))
+        self.output_dropout = keras.layers.Dropout(self.dropout, dtype=policy)
+        self.output_layer_norm = keras.layers.LayerNormalization(
+            epsilon=self.layer_norm_epsilon, dtype=policy, name="output_layer_norm"
+        )
+        self.output_layer_norm.build(inputs_shape)
+
+    def call(self, inputs, padding_mask=None, training=None):
+        attended = self.attention(inputs, padding_mask=padding_mask, training=training)
+        attended = self.attention_dropout(attended, training=training)
+        x = self.attention_layer_norm(inputs + attended)
+        transformed = self.output_dense(self.intermediate_dense(x))
+        transformed = self.output_dropout(transformed, training=training)
+        return self.output_layer_norm(x + transformed)
+
+    def compute_output_shape(self, inputs_shape):
+        return inputs_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "intermediate_dim": self.intermediate_dim,
+                "activation": self.activation,
+                "dropout": self.dropout,
+                "layer_norm_epsilon": self.layer_norm_epsilon,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+            }
+        )
+        return config

@@ -1,0 +1,102 @@
+"""Multi-head self-attention with one fused query/key/value projection."""
+
+import keras
+from keras import ops
+
+
+@keras.saving.register_keras_serializable(package="albert_mlm")
+class SelfAttention(keras.layers.Layer):
+    """Bidirectional multi-head self-attention over non-padding keys.
+
+    The query, key and value projections are one `(hidden, 3 * hidden)` dense
+    kernel, laid out `[query | key | value]`, each part head-major (column
+    `head * head_dim + d`), so one matrix multiply feeds all three.
+
+    Args:
+        num_heads: number of attention heads; must divide the hidden size.
+        dropout: dropout rate on the attention probabilities.
+        kernel_initializer: initializer of both dense kernels.
+
+    Example:
+    >>> attention = SelfAttention(num_heads=2)
+    >>> x = keras.ops.ones((1, 4, 8))
+    >>> attention(x, padding_mask=keras.ops.ones((1, 4))).shape
+    (1, 4, 8)
+    """
+
+    def __init__(
+        self, num_heads, dropout=0.0, kernel_initializer="glorot_uniform", **kwargs
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = num_heads
+        self.dropout = dropout
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+
+    def build(self, inputs_shape):
+        hidden_dim = inputs_shape[-1]
+        if hidden_dim % self.num_heads != 0:
+            raise ValueError(
+                f"The hidden size ({hidden_dim}) must be divisible by "
+                f"`num_heads`. Received: num_heads={self.num_heads}"
+            )
+        self.head_dim = hidden_dim // self.num_heads
+        self.query_key_value_dense = keras.layers.Dense(
+            3 * hidden_dim,
+            kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
+            name="query_key_value",
+        )
+        self.query_key_value_dense.build(inputs_shape)
+        self.output_dense = keras.layers.Dense(
+            hidden_dim,
+            kernel_initializer=self.kernel_initializer,
+            dtype=self.dtype_policy,
+            name="output",
+        )
+        self.output_dense.build(inputs_shape)
+        self.probability_dropout = keras.layers.Dropout(
+            self.dropout, dtype=self.dtype_policy
+        )
+
+    def call(self, inputs, padding_mask=None, training=None):
+        batch_and_length = ops.shape(inputs)[:-1]
+        qkv = self.query_key_value_dense(inputs)
+        qkv = ops.reshape(qkv, batch_and_length + (3, self.num_heads, self.head_dim))
+        query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+        # (batch, 1, 1, key_length): every query and head sees the same keys.
+        key_mask = None
+        if padding_mask is not None:
+            key_mask = ops.cast(padding_mask, "bool")[:, None, None, :]
+        if training and self.dropout > 0:
+            attended = self._attention_with_dropout(query, key, value, key_mask)
+        else:
+            attended = ops.dot_product_attention(query, key, value, mask=key_mask)
+        attended = ops.reshape(attended, batch_and_length + (-1,))
+        return self.output_dense(attended)
+
+    def _attention_with_dropout(self, query, key, value, key_mask):
+        # The fused kernels take no dropout, so training with attention
+        # dropout spells the attention out.
+        scores = ops.einsum("bqhd,bkhd->bhqk", query, key)
+        scores = ops.cast(scores, "float32") / (self.head_dim**0.5)
+        if key_mask is not None:
+            scores = ops.where(key_mask, scores, -1e9)
+        probabilities = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
+        probabilities = self.probability_dropout(probabilities, training=True)
+        return ops.einsum("bhqk,bkhd->bqhd", probabilities, value)
+
+    def compute_output_shape(self, inputs_shape):
+        return inputs_shape
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_heads": self.num_heads,
+                "dropout": self.dropout,
+                "kernel_initializer": keras.initializers.serialize(
+                    self.kernel_initializer
+                ),
+            }
+        )
+        return config

@@ -1,0 +1,206 @@
+"""ALBERT with a masked-language-modelling head, trainable on raw strings."""
+
+import keras
+import numpy as np
+
+from albert_mlm.layers.masked_lm_head import MaskedLMHead
+from albert_mlm.models.albert_backbone import AlbertBackbone, albert_kernel_initializer
+from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
+
+
+@keras.saving.register_keras_serializable(package="albert_mlm")
+class AlbertMaskedLM(keras.Model):
+    """An end-to-end ALBERT model for masked language modelling.
+
+    Predicts the original tokens at `mask_positions`. With a `preprocessor`,
+    `fit()`, `evaluate()` and `predict()` take raw strings (a list, a tuple of
+    two lists for sentence pairs, or a `tf.data.Dataset` of string batches),
+    which are tokenized and freshly masked on every pass. Without one, they
+    take the integer dicts the preprocessor would produce, plus labels.
+
+    Args:
+        backbone: an `AlbertBackbone`.
+        preprocessor: an `AlbertMaskedLMPreprocessor`, or `None`.
+        head_layer_norm_epsilon: epsilon of the head's layer norm (1e-5 as in
+            KerasHub; Hugging Face checkpoints use their `layer_norm_eps`).
+
+    Example:
+    >>> backbone = AlbertBackbone(vocabulary_size=400, num_layers=2, num_heads=2,
+    ...     embedding_dim=8, hidden_dim=16, intermediate_dim=32)
+    >>> tokenizer = AlbertTokenizer("tests/data/vocabulary.spm")
+    >>> preprocessor = AlbertMaskedLMPreprocessor(tokenizer, sequence_length=16)
+    >>> masked_lm = AlbertMaskedLM(backbone, preprocessor)
+    >>> history = masked_lm.fit(["the quick brown fox.", "a dog."], batch_size=2)
+    """
+
+    def __init__(
+        self, backbone, preprocessor=None, head_layer_norm_epsilon=1e-5, **kwargs
+    ):
+        if not isinstance(backbone, AlbertBackbone):
+            raise TypeError(
+                "`backbone` must be an `AlbertBackbone`. Received: "
+                f"{type(backbone).__name__}"
+            )
+        if preprocessor is not None:
+            if not isinstance(preprocessor, AlbertMaskedLMPreprocessor):
+                raise TypeError(
+                    "`preprocessor` must be an `AlbertMaskedLMPreprocessor` or "
+                    f"None. Received: {type(preprocessor).__name__}"
+                )
+            if preprocessor.sequence_length > backbone.max_sequence_length:
+                raise ValueError(
+                    "The preprocessor's `sequence_length` "
+                    f"({preprocessor.sequence_length}) exceeds the backbone's "
+                    f"`max_sequence_length` ({backbone.max_sequence_length})."
+                )
+        # === Layers ===
+        masked_lm_head = MaskedLMHead(
+            token_embedding=backbone.token_embedding,
+            activation=backbone.activation,
+            layer_norm_epsilon=head_layer_norm_epsilon,
+            kernel_initializer=albert_kernel_initializer(),
+            dtype=backbone.dtype_policy,
+            name="mlm_head",
+        )
+
+        # === Functional Model ===
+        inputs = {
+            **backbone.input,
+            "mask_positions": keras.Input(
+                shape=(None,), dtype="int32", name="mask_positions"
+            ),
+        }
+        sequence_output = backbone(backbone.input)["sequence_output"]
+        logits = masked_lm_head(sequence_output, inputs["mask_positions"])
+        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        # Set after the functional model exists (see `AlbertBackbone`).
+        self.backbone = backbone
+        self.preprocessor = preprocessor
+        self.masked_lm_head = masked_lm_head
+
+        # === Config ===
+        self.head_layer_norm_epsilon = head_layer_norm_epsilon
+
+    def compile(
+        self,
+        optimizer="auto",
+        loss="auto",
+        *,
+        weighted_metrics="auto",
+        **kwargs,
+    ):
+        """`keras.Model.compile` with masked-LM defaults for `"auto"` values.
+
+        Defaults: `Adam(5e-5)`, `SparseCategoricalCrossentropy(from_logits=True)`
+        and a weighted `SparseCategoricalAccuracy` (unused mask slots have
+        weight 0).
+        """
+        if optimizer == "auto":
+            optimizer = keras.optimizers.Adam(5e-5)
+        if loss == "auto":
+            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        if weighted_metrics == "auto":
+            weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
+        super().compile(
+            optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs
+        )
+
+    def compile_from_config(self, config):
+        # Lets `keras.saving.load_model` restore the compiled state.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if self.built:
+            self.optimizer.build(self.trainable_variables)
+
+    # === Raw-string entry points ===
+
+    def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        self._compile_if_needed()
+        if self.preprocessor is not None:
+            x = self._string_dataset(x, batch_size, shuffle=kwargs.get("shuffle", True))
+            if kwargs.get("validation_data") is not None:
+                kwargs["validation_data"] = self._string_dataset(
+                    kwargs["validation_data"], batch_size, shuffle=False
+                )
+            y = sample_weight = batch_size = None
+        else:
+            x, y, sample_weight = _lists_to_arrays((x, y, sample_weight))
+        return super().fit(
+            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
+        )
+
+    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        self._compile_if_needed()
+        if self.preprocessor is not None:
+            x = self._string_dataset(x, batch_size, shuffle=False)
+            y = sample_weight = batch_size = None
+        else:
+            x, y, sample_weight = _lists_to_arrays((x, y, sample_weight))
+        return super().evaluate(
+            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
+        )
+
+    def predict(self, x, batch_size=None, **kwargs):
+        if self.preprocessor is not None:
+            x = self._string_dataset(x, batch_size, shuffle=False)
+            batch_size = None
+        else:
+            x = _lists_to_arrays(x)
+        return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def _compile_if_needed(self):
+        if not self.compiled:
+            self.compile()
+
+    def _string_dataset(self, x, batch_size, shuffle):
+        """A batched, preprocessed, prefetched `tf.data.Dataset` of strings."""
+        import tensorflow as tf
+
+        if isinstance(x, tf.data.Dataset):
+            dataset = x
+        else:
+            dataset = tf.data.Dataset.from_tensor_slices(x)
+            if shuffle:
+                dataset = dataset.shuffle(int(dataset.cardinality()))
+            dataset = dataset.batch(batch_size or 32)
+        preprocessor = self.preprocessor
+        dataset = dataset.map(
+            lambda *segments: preprocessor(
+                segments if len(segments) > 1 else segments[0]
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        return dataset.prefetch(tf.data.AUTOTUNE)
+
+    # === Config ===
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "backbone": keras.layers.serialize(self.backbone),
+            "preprocessor": (
+                keras.layers.serialize(self.preprocessor)
+                if self.preprocessor is not None
+                else None
+            ),
+            "head_layer_norm_epsilon": self.head_layer_norm_epsilon,
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("backbone", "preprocessor"):
+            if isinstance(config.get(key), dict):
+                config[key] = keras.layers.deserialize(config[key])
+        return cls(**config)
+
+
+def _lists_to_arrays(structure):
+    """Nested Python lists of numbers (as on KerasHub's API page) to arrays."""
+    if isinstance(structure, list):
+        return np.asarray(structure)
+    if isinstance(structure, dict):
+        return {key: _lists_to_arrays(value) for key, value in structure.items()}
+    if isinstance(structure, tuple):
+        return tuple(_lists_to_arrays(value) for value in structure)
+    return structure

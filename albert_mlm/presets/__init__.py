@@ -1,0 +1,1 @@
+"""Reading and writing models in published formats (KerasHub, Hugging Face)."""

@@ -1,0 +1,179 @@
+"""Our variables <-> KerasHub's `.weights.h5` files, by an explicit name map.
+
+KerasHub's weight files are keyed by Keras' automatic layer-tree names
+(`layers/transformer_encoder_3/_self_attention_layer/query_dense/vars/0`),
+which depend on KerasHub's class names and layer order. Rather than copy that
+structure, we map every one of its keys to our own variables here, so our
+layers can differ (one fused query/key/value kernel, for instance) and KerasHub
+files still load and save exactly.
+
+Loading reads and checks every array before assigning any, so a file that
+does not fit leaves the model unchanged.
+
+>>> load_keras_hub_weights(masked_lm, "preset/model.weights.h5",
+...                        "preset/task.weights.h5")
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import h5py
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WeightEntry:
+    """KerasHub dataset paths that together hold one of our variables."""
+
+    keys: tuple
+    variable: object
+    to_ours: Callable = lambda arrays: arrays[0]
+    to_theirs: Callable = lambda array: [array]
+
+
+def _vars(layer_path, count=2):
+    return [f"layers/{layer_path}/vars/{index}" for index in range(count)]
+
+
+def _dense_entries(layer_path, dense):
+    kernel_key, bias_key = _vars(layer_path)
+    return [WeightEntry((kernel_key,), dense.kernel), WeightEntry((bias_key,), dense.bias)]
+
+
+def _layer_norm_entries(layer_path, layer_norm):
+    gamma_key, beta_key = _vars(layer_path)
+    return [
+        WeightEntry((gamma_key,), layer_norm.gamma),
+        WeightEntry((beta_key,), layer_norm.beta),
+    ]
+
+
+def _encoder_block_entries(layer_path, block):
+    attention = block.attention
+    hidden_dim = attention.num_heads * attention.head_dim
+    heads_shape = (attention.num_heads, attention.head_dim)
+    attention_path = f"{layer_path}/_self_attention_layer"
+    projections = [f"{attention_path}/{name}_dense" for name in ("query", "key", "value")]
+
+    def fuse_kernels(arrays):
+        return np.concatenate([a.reshape(hidden_dim, hidden_dim) for a in arrays], 1)
+
+    def split_kernel(array):
+        return [p.reshape((hidden_dim,) + heads_shape) for p in np.split(array, 3, 1)]
+
+    def fuse_biases(arrays):
+        return np.concatenate([a.reshape(hidden_dim) for a in arrays])
+
+    def split_bias(array):
+        return [p.reshape(heads_shape) for p in np.split(array, 3)]
+
+    output_kernel, output_bias = _vars(f"{attention_path}/output_dense")
+    return [
+        WeightEntry(
+            tuple(_vars(p)[0] for p in projections),
+            attention.query_key_value_dense.kernel,
+            fuse_kernels,
+            split_kernel,
+        ),
+        WeightEntry(
+            tuple(_vars(p)[1] for p in projections),
+            attention.query_key_value_dense.bias,
+            fuse_biases,
+            split_bias,
+        ),
+        WeightEntry(
+            (output_kernel,),
+            attention.output_dense.kernel,
+            lambda arrays: arrays[0].reshape(hidden_dim, hidden_dim),
+            lambda array: [array.reshape(heads_shape + (hidden_dim,))],
+        ),
+        WeightEntry((output_bias,), attention.output_dense.bias),
+        *_layer_norm_entries(f"{layer_path}/_self_attention_layer_norm", block.attention_layer_norm),
+        *_dense_entries(f"{layer_path}/_feedforward_intermediate_dense", block.intermediate_dense),
+        *_dense_entries(f"{layer_path}/_feedforward_output_dense", block.output_dense),
+        *_layer_norm_entries(f"{layer_path}/_feedforward_layer_norm", block.output_layer_norm),
+    ]
+
+
+def backbone_weight_entries(backbone):
+    """The entries of KerasHub's `model.weights.h5` for an `AlbertBackbone`."""
+    entries = [
+        WeightEntry(("layers/reversible_embedding/vars/0",), backbone.token_embedding.embeddings),
+        WeightEntry(("layers/position_embedding/vars/0",), backbone.position_embedding.position_embeddings),
+        WeightEntry(("layers/embedding/vars/0",), backbone.segment_embedding.embeddings),
+        *_layer_norm_entries("layer_normalization", backbone.embeddings_layer_norm),
+        *_dense_entries("dense", backbone.embeddings_projection),
+        *_dense_entries("dense_1", backbone.pooled_dense),
+    ]
+    # KerasHub names its encoder blocks by creation order, group-major:
+    # transformer_encoder, transformer_encoder_1, ...
+    blocks = [block for group in backbone.groups for block in group]
+    for index, block in enumerate(blocks):
+        suffix = f"_{index}" if index else ""
+        entries += _encoder_block_entries(f"transformer_encoder{suffix}", block)
+    return entries
+
+
+def head_weight_entries(masked_lm):
+    """The entries of KerasHub's `task.weights.h5` for an `AlbertMaskedLM`."""
+    head = masked_lm.masked_lm_head
+    return [
+        *_dense_entries("masked_lm_head/_intermediate_dense", head.dense),
+        *_layer_norm_entries("masked_lm_head/_intermediate_layer_norm", head.layer_norm),
+        WeightEntry(("layers/masked_lm_head/vars/0",), head.output_bias),
+    ]
+
+
+def _read_entries(path, entries):
+    """Our-layout arrays for `entries`, every shape checked; assigns nothing."""
+    values = []
+    with h5py.File(path, "r") as file:
+        for entry in entries:
+            missing = [key for key in entry.keys if key not in file]
+            if missing:
+                raise ValueError(
+                    f"Weights file {path!r} has no dataset {missing[0]!r}; it does "
+                    "not hold this ALBERT architecture in KerasHub's layout."
+                )
+            value = entry.to_ours([np.asarray(file[key]) for key in entry.keys])
+            expected = tuple(entry.variable.shape)
+            if tuple(value.shape) != expected:
+                raise ValueError(
+                    f"Shape mismatch for variable {entry.variable.path!r}: the "
+                    f"model expects {expected}, {path!r} holds {tuple(value.shape)} "
+                    f"(from {', '.join(entry.keys)})."
+                )
+            values.append(value)
+    return values
+
+
+def load_keras_hub_weights(masked_lm_or_backbone, backbone_path, head_path=None):
+    """Load KerasHub weight files into an `AlbertBackbone` or `AlbertMaskedLM`.
+
+    Args:
+        masked_lm_or_backbone: the model to fill.
+        backbone_path: KerasHub's `model.weights.h5`.
+        head_path: KerasHub's `task.weights.h5` (masked LM only), or `None`
+            to leave the head as it is.
+    """
+    model = masked_lm_or_backbone
+    backbone = getattr(model, "backbone", model)
+    plan = [(backbone_path, backbone_weight_entries(backbone))]
+    if head_path is not None:
+        plan.append((head_path, head_weight_entries(model)))
+    staged = [
+        (entry.variable, value)
+        for path, entries in plan
+        for entry, value in zip(entries, _read_entries(path, entries))
+    ]
+    for variable, value in staged:
+        variable.assign(value.astype(variable.dtype))
+
+
+def write_keras_hub_weights(entries, path):
+    """Write `entries` as a KerasHub-layout `.weights.h5` file at `path`."""
+    with h5py.File(path, "w") as file:
+        for entry in entries:
+            arrays = entry.to_theirs(np.asarray(entry.variable.numpy()))
+            for key, array in zip(entry.keys, arrays):
+                file.create_dataset(key, data=array)

@@ -1,0 +1,1 @@
+"""Text processing: normalisation, tokenization, packing and masking."""

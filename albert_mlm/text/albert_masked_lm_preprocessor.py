@@ -1,0 +1,174 @@
+"""Raw strings to masked-LM training examples: tokenize, pack, mask."""
+
+import keras
+import numpy as np
+
+from albert_mlm.argument_checks import require_choice, require_positive_int
+from albert_mlm.text.albert_tokenizer import AlbertTokenizer, _in_tf_graph
+from albert_mlm.text.mask_generator import MaskGenerator, validate_masking_arguments
+from albert_mlm.text.preprocessing_layer import PreprocessingLayer
+from albert_mlm.text.segment_packer import TRUNCATION_STRATEGIES, SegmentPacker
+
+# [CLS], one token and [SEP]: the shortest sequence worth packing.
+_MIN_SEQUENCE_LENGTH = 3
+
+
+@keras.saving.register_keras_serializable(package="albert_mlm")
+class AlbertMaskedLMPreprocessor(PreprocessingLayer):
+    """Tokenizes, packs and dynamically masks text for `AlbertMaskedLM`.
+
+    Takes a string, a batch of strings, or a tuple of one or two such batches
+    (sentence pairs), and returns `(x, y, sample_weight)`: `x` holds
+    `token_ids`, `padding_mask`, `segment_ids` and `mask_positions`; `y` the
+    original ids at those positions; `sample_weight` 1.0 for each real
+    selection and 0.0 for unused slots. A fresh random masking is drawn on
+    every call. Works called directly (returns backend tensors) and in
+    `tf.data.Dataset.map` (returns TensorFlow tensors).
+
+    Args:
+        tokenizer: an `AlbertTokenizer`.
+        sequence_length: packed length, `[CLS]`/`[SEP]` included.
+        truncate: `"round_robin"` or `"waterfall"` (see `SegmentPacker`).
+        mask_selection_rate: fraction of non-special tokens to predict.
+        mask_selection_length: number of prediction slots per sequence.
+        mask_token_rate: probability a selected token becomes `[MASK]`.
+        random_token_rate: probability it becomes a random token instead.
+
+    Example:
+    >>> tokenizer = AlbertTokenizer("tests/data/vocabulary.spm")
+    >>> preprocessor = AlbertMaskedLMPreprocessor(tokenizer, sequence_length=12,
+    ...     mask_selection_length=4)
+    >>> x, y, sample_weight = preprocessor(["the quick brown fox.", "a dog."])
+    >>> x["token_ids"].shape, y.shape
+    ((2, 12), (2, 4))
+    """
+
+    def __init__(
+        self,
+        tokenizer,
+        sequence_length=512,
+        truncate="round_robin",
+        mask_selection_rate=0.15,
+        mask_selection_length=96,
+        mask_token_rate=0.8,
+        random_token_rate=0.1,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if not isinstance(tokenizer, AlbertTokenizer):
+            raise TypeError(
+                "`tokenizer` must be an `AlbertTokenizer`. Received: "
+                f"{type(tokenizer).__name__}"
+            )
+        require_positive_int("sequence_length", sequence_length)
+        if sequence_length < _MIN_SEQUENCE_LENGTH:
+            raise ValueError(
+                f"`sequence_length` must be at least {_MIN_SEQUENCE_LENGTH} "
+                "([CLS], a token and [SEP]). Received: "
+                f"sequence_length={sequence_length}"
+            )
+        require_choice("truncate", truncate, TRUNCATION_STRATEGIES)
+        validate_masking_arguments(
+            mask_selection_rate,
+            mask_selection_length,
+            mask_token_rate,
+            random_token_rate,
+        )
+        self.tokenizer = tokenizer
+        self.sequence_length = sequence_length
+        self.truncate = truncate
+        self.mask_selection_rate = mask_selection_rate
+        self.mask_selection_length = mask_selection_length
+        self.mask_token_rate = mask_token_rate
+        self.random_token_rate = random_token_rate
+
+    def _packer(self):
+        # Built per call: cheap, and always in step with `sequence_length`
+        # and a vocabulary that may be loaded after construction.
+        return SegmentPacker(
+            start_value=self.tokenizer.cls_token_id,
+            end_value=self.tokenizer.sep_token_id,
+            pad_value=self.tokenizer.pad_token_id,
+            sequence_length=self.sequence_length,
+            truncate=self.truncate,
+        )
+
+    def _masker(self):
+        return MaskGenerator(
+            vocabulary_size=self.tokenizer.vocabulary_size(),
+            mask_token_id=self.tokenizer.mask_token_id,
+            unselectable_token_ids=self.tokenizer.special_token_ids,
+            mask_selection_rate=self.mask_selection_rate,
+            mask_selection_length=self.mask_selection_length,
+            mask_token_rate=self.mask_token_rate,
+            random_token_rate=self.random_token_rate,
+        )
+
+    def call(self, x, y=None, sample_weight=None):
+        import tensorflow as tf
+
+        in_graph = _in_tf_graph(x[0] if isinstance(x, tuple) else x)
+        segments = x if isinstance(x, tuple) else (x,)
+        if not 1 <= len(segments) <= 2:
+            raise ValueError(
+                "Expected one segment or a pair of segments. Received a tuple "
+                f"of {len(segments)}."
+            )
+        rows, is_batch = zip(*(_ragged_batch(self.tokenizer(s)) for s in segments))
+        token_ids, segment_ids = self._packer()(rows)
+        padding_mask = tf.cast(token_ids != self.tokenizer.pad_token_id, "int32")
+        masked = self._masker()(token_ids)
+        outputs = (
+            {
+                "token_ids": masked["token_ids"],
+                "padding_mask": padding_mask,
+                "segment_ids": segment_ids,
+                "mask_positions": masked["mask_positions"],
+            },
+            masked["mask_ids"],
+            masked["mask_weights"],
+        )
+        if not is_batch[0]:
+            outputs = tf.nest.map_structure(lambda t: t[0], outputs)
+        if not in_graph:
+            outputs = tf.nest.map_structure(
+                lambda t: keras.ops.convert_to_tensor(t.numpy()), outputs
+            )
+        return outputs
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "tokenizer": keras.layers.serialize(self.tokenizer),
+                "sequence_length": self.sequence_length,
+                "truncate": self.truncate,
+                "mask_selection_rate": self.mask_selection_rate,
+                "mask_selection_length": self.mask_selection_length,
+                "mask_token_rate": self.mask_token_rate,
+                "random_token_rate": self.random_token_rate,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("tokenizer"), dict):
+            config["tokenizer"] = keras.layers.deserialize(config["tokenizer"])
+        return cls(**config)
+
+
+def _ragged_batch(ids):
+    """`(ragged (batch, None) tensor, is_batch)` from tokenizer output."""
+    import tensorflow as tf
+
+    if isinstance(ids, tf.RaggedTensor):
+        return ids, True
+    if isinstance(ids, tf.Tensor):  # One string inside a graph.
+        return tf.RaggedTensor.from_tensor(ids[None]), False
+    if isinstance(ids, np.ndarray):  # One string, eagerly.
+        return tf.RaggedTensor.from_tensor(ids[None]), False
+    lengths = [len(row) for row in ids]
+    values = np.concatenate(ids) if ids else np.zeros((0,), "int32")
+    return tf.RaggedTensor.from_row_lengths(values.astype("int32"), lengths), True

@@ -1,0 +1,318 @@
+"""SentencePiece tokenization with ALBERT's special tokens and normalisation."""
+
+import os
+import re
+
+import keras
+import numpy as np
+import sentencepiece
+
+from albert_mlm.text.normalization import (
+    normalize_text,
+    normalize_text_tf,
+    special_token_pattern,
+)
+from albert_mlm.text.preprocessing_layer import PreprocessingLayer
+
+SPECIAL_TOKENS = {
+    "pad_token": "<pad>",
+    "unk_token": "<unk>",
+    "cls_token": "[CLS]",
+    "sep_token": "[SEP]",
+    "mask_token": "[MASK]",
+}
+# Written in the text, these become their ids (as in Hugging Face's
+# tokenizer) rather than being cut into pieces; "<pad>" is left out so text
+# can never look like padding to the model.
+_IN_TEXT_SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[MASK]", "<unk>")
+VOCABULARY_FILE = "vocabulary.spm"
+
+
+def _in_tf_graph(inputs):
+    import tensorflow as tf
+
+    return isinstance(inputs, tf.Tensor | tf.RaggedTensor) and not (
+        tf.executing_eagerly()
+    )
+
+
+@keras.saving.register_keras_serializable(package="albert_mlm")
+class AlbertTokenizer(PreprocessingLayer):
+    """ALBERT tokenizer: uncased normalisation, then a SentencePiece model.
+
+    Eagerly it runs the `sentencepiece` package; inside `tf.data` (or any
+    TensorFlow graph) it runs `tensorflow-text`, with identical results. The
+    special tokens `[CLS]`, `[SEP]`, `[MASK]` and `<unk>` written in the text
+    map to their ids.
+
+    Args:
+        proto: the SentencePiece model: a file path or its serialized bytes.
+            `None` leaves it to be loaded from saved assets (`load_assets`).
+        lowercase: apply the uncased normalisation of every ALBERT preset
+            (collapse whitespace, strip accents, lowercase) before
+            SentencePiece. Turn off only for a cased vocabulary.
+
+    Example:
+    >>> tokenizer = AlbertTokenizer("tests/data/vocabulary.spm")
+    >>> ids = tokenizer("The quick brown fox.")          # dense int32 vector
+    >>> rows = tokenizer(["a dog.", "the [MASK] sat."])  # ragged rows
+    >>> tokenizer.detokenize(ids)
+    'the quick brown fox.'
+    """
+
+    def __init__(self, proto=None, lowercase=True, **kwargs):
+        kwargs.pop("dtype", None)  # Token ids are always int32.
+        super().__init__(dtype="int32", **kwargs)
+        self.lowercase = bool(lowercase)
+        self._processor = None
+        self._tf_tokenizer = None
+        self.proto = None
+        if proto is not None:
+            self.set_proto(proto)
+
+    # === Vocabulary ===
+
+    def set_proto(self, proto):
+        """Load a SentencePiece model from a path or serialized bytes."""
+        if isinstance(proto, str | os.PathLike):
+            path = os.fspath(proto)
+            if not os.path.isfile(path):
+                raise FileNotFoundError(
+                    f"SentencePiece model file not found: {path!r} (argument `proto`)."
+                )
+            with open(path, "rb") as file:
+                proto = file.read()
+        if not isinstance(proto, bytes | bytearray):
+            raise TypeError(
+                "`proto` must be a path to a SentencePiece model or its "
+                f"serialized bytes. Received: proto of type {type(proto).__name__}"
+            )
+        processor = sentencepiece.SentencePieceProcessor()
+        try:
+            processor.LoadFromSerializedProto(bytes(proto))
+        except Exception as error:
+            raise ValueError(
+                f"`proto` is not a valid SentencePiece model ({error})."
+            ) from None
+        missing = [
+            token
+            for token in SPECIAL_TOKENS.values()
+            if processor.id_to_piece(processor.piece_to_id(token)) != token
+        ]
+        if missing:
+            raise ValueError(
+                "The SentencePiece model lacks ALBERT's special tokens "
+                f"{missing}; it must contain {list(SPECIAL_TOKENS.values())}."
+            )
+        self.proto = bytes(proto)
+        self._processor = processor
+        self._tf_tokenizer = None
+        self._special_ids = {
+            token: processor.piece_to_id(token) for token in _IN_TEXT_SPECIAL_TOKENS
+        }
+        self._special_regex = re.compile(special_token_pattern(self._special_ids))
+
+    def _require_vocabulary(self):
+        if self._processor is None:
+            raise ValueError(
+                "No SentencePiece model is loaded. Pass `proto=` (a file path or "
+                "bytes), or load a saved tokenizer with `load_assets`."
+            )
+        return self._processor
+
+    def vocabulary_size(self):
+        """Number of pieces in the SentencePiece model."""
+        return self._require_vocabulary().get_piece_size()
+
+    def get_vocabulary(self):
+        """All pieces, in id order."""
+        processor = self._require_vocabulary()
+        return [processor.id_to_piece(i) for i in range(processor.get_piece_size())]
+
+    def id_to_token(self, token_id):
+        """The piece of an id; `ValueError` outside `[0, vocabulary_size())`."""
+        size = self.vocabulary_size()
+        if not 0 <= int(token_id) < size:
+            raise ValueError(
+                f"`token_id` must be in [0, {size}). Received: token_id={token_id}"
+            )
+        return self._processor.id_to_piece(int(token_id))
+
+    def token_to_id(self, token):
+        """The id of a piece; `KeyError` for a piece not in the vocabulary."""
+        processor = self._require_vocabulary()
+        token_id = processor.piece_to_id(token)
+        if processor.id_to_piece(token_id) != token:
+            raise KeyError(f"Token {token!r} is not in the vocabulary.")
+        return token_id
+
+    def _special_id(self, key):
+        return self._require_vocabulary().piece_to_id(SPECIAL_TOKENS[key])
+
+    @property
+    def pad_token_id(self):
+        return self._special_id("pad_token")
+
+    @property
+    def unk_token_id(self):
+        return self._special_id("unk_token")
+
+    @property
+    def cls_token_id(self):
+        return self._special_id("cls_token")
+
+    @property
+    def sep_token_id(self):
+        return self._special_id("sep_token")
+
+    @property
+    def mask_token_id(self):
+        return self._special_id("mask_token")
+
+    start_token_id = cls_token_id
+    end_token_id = sep_token_id
+
+    @property
+    def special_token_ids(self):
+        """Ids the masker must never select: padding, [CLS], [SEP], [MASK]."""
+        return sorted(
+            {
+                self.pad_token_id,
+                self.cls_token_id,
+                self.sep_token_id,
+                self.mask_token_id,
+            }
+        )
+
+    # === Tokenization ===
+
+    def call(self, inputs):
+        """Tokenize a string (dense vector) or a batch of strings (ragged rows)."""
+        self._require_vocabulary()
+        if _in_tf_graph(inputs):
+            return self._tokenize_tf(inputs)
+        texts, is_batch = _to_python_strings(inputs)
+        rows = self._tokenize_python(texts)
+        return rows if is_batch else rows[0]
+
+    tokenize = call
+
+    def _tokenize_python(self, texts):
+        """Token ids of each text, one `np.int32` array per text."""
+        # Split every text at the special tokens, then encode all the plain
+        # parts in one SentencePiece call.
+        split_texts = [self._special_regex.split(text) for text in texts]
+        plain_parts = [
+            normalize_text(part) if self.lowercase else part
+            for parts in split_texts
+            for part in parts[::2]
+        ]
+        encoded = iter(self._processor.encode(plain_parts))
+        rows = []
+        for parts in split_texts:
+            ids = []
+            for index, part in enumerate(parts):
+                if index % 2:
+                    ids.append(self._special_ids[part])
+                else:
+                    ids.extend(next(encoded))
+            rows.append(np.asarray(ids, dtype="int32"))
+        return rows
+
+    def _get_tf_tokenizer(self):
+        if self._tf_tokenizer is None:
+            import tensorflow as tf
+            import tensorflow_text as tf_text
+
+            with tf.init_scope():
+                self._tf_tokenizer = tf_text.SentencepieceTokenizer(
+                    model=self.proto, out_type=tf.int32
+                )
+        return self._tf_tokenizer
+
+    def _tokenize_tf(self, texts):
+        import tensorflow as tf
+        import tensorflow_text as tf_text
+
+        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        is_scalar = texts.shape.rank == 0
+        if is_scalar:
+            texts = texts[None]
+        pattern = special_token_pattern(self._special_ids)
+        parts = tf_text.regex_split(texts, pattern, keep_delim_regex_pattern=pattern)
+        flat_parts = parts.flat_values
+        special_ids = tf.fill(tf.shape(flat_parts), -1)
+        for token, token_id in self._special_ids.items():
+            special_ids = tf.where(tf.equal(flat_parts, token), token_id, special_ids)
+        is_special = special_ids >= 0
+        plain = normalize_text_tf(flat_parts) if self.lowercase else flat_parts
+        plain_ids = self._get_tf_tokenizer().tokenize(tf.where(is_special, "", plain))
+        special_rows = tf.RaggedTensor.from_row_lengths(
+            tf.boolean_mask(special_ids, is_special),
+            tf.cast(is_special, plain_ids.row_splits.dtype),
+        )
+        part_ids = tf.concat([special_rows, plain_ids], axis=1)
+        ids = tf.RaggedTensor.from_row_splits(
+            part_ids, tf.cast(parts.row_splits, part_ids.row_splits.dtype)
+        ).merge_dims(1, 2)
+        return ids[0] if is_scalar else ids
+
+    def detokenize(self, ids):
+        """Text of one id sequence, or a list of texts for a batch of them."""
+        processor = self._require_vocabulary()
+        if _in_tf_graph(ids):
+            return self._get_tf_tokenizer().detokenize(ids)
+        if hasattr(ids, "numpy"):
+            ids = ids.numpy()
+        if (
+            isinstance(ids, np.ndarray)
+            and ids.ndim == 1
+            or (isinstance(ids, list) and all(np.isscalar(i) for i in ids))
+        ):
+            return processor.decode([int(i) for i in ids])
+        return [processor.decode([int(i) for i in row]) for row in ids]
+
+    # === Saving ===
+
+    def save_assets(self, dir_path):
+        self._require_vocabulary()
+        with open(os.path.join(dir_path, VOCABULARY_FILE), "wb") as file:
+            file.write(self.proto)
+
+    def load_assets(self, dir_path):
+        self.set_proto(os.path.join(dir_path, VOCABULARY_FILE))
+
+    def get_config(self):
+        config = super().get_config()
+        # The model travels as an asset (`save_assets`), not inside the config.
+        config.update({"proto": None, "lowercase": self.lowercase})
+        return config
+
+
+def _to_python_strings(inputs):
+    """`(list of str, is_batch)` from a string, bytes, list, array or tensor."""
+    if hasattr(inputs, "numpy"):
+        inputs = inputs.numpy()
+    if isinstance(inputs, np.ndarray):
+        if inputs.ndim > 1:
+            raise ValueError(
+                "Expected a string or a 1-D batch of strings. Received an array "
+                f"of shape {inputs.shape}."
+            )
+        inputs = inputs.item() if inputs.ndim == 0 else inputs.tolist()
+    is_batch = isinstance(inputs, list | tuple)
+    texts = list(inputs) if is_batch else [inputs]
+    for index, text in enumerate(texts):
+        if isinstance(text, bytes):
+            try:
+                texts[index] = text.decode("utf-8")
+            except UnicodeDecodeError as error:
+                raise ValueError(
+                    f"Input {index} is not valid UTF-8 ({error})."
+                ) from None
+        elif not isinstance(text, str):
+            raise TypeError(
+                "Expected a string or a batch of strings. Received an element "
+                f"of type {type(text).__name__}: {text!r:.80}"
+            )
+    return texts, is_batch

@@ -1,0 +1,122 @@
+"""Dynamic masking for masked-LM training: choose positions, then corrupt them."""
+
+from albert_mlm.argument_checks import require_positive_int, require_rate
+
+
+def validate_masking_arguments(
+    mask_selection_rate, mask_selection_length, mask_token_rate, random_token_rate
+):
+    """Raise `ValueError` naming the first invalid masking argument."""
+    require_rate("mask_selection_rate", mask_selection_rate)
+    require_positive_int("mask_selection_length", mask_selection_length)
+    require_rate("mask_token_rate", mask_token_rate)
+    require_rate("random_token_rate", random_token_rate)
+    if mask_token_rate + random_token_rate > 1:
+        raise ValueError(
+            "`mask_token_rate + random_token_rate` must be at most 1. Received: "
+            f"mask_token_rate={mask_token_rate}, random_token_rate={random_token_rate}"
+        )
+
+
+class MaskGenerator:
+    """Selects tokens to predict and replaces them, BERT style.
+
+    In each row, `ceil(mask_selection_rate * n)` of the `n` selectable tokens
+    (any id not in `unselectable_token_ids`), at most `mask_selection_length`,
+    are chosen uniformly at random. A chosen token becomes `[MASK]` with
+    probability `mask_token_rate`, a uniformly random id with probability
+    `random_token_rate`, and otherwise stays as it was. Every call draws anew.
+
+    Vectorised over the batch with TensorFlow ops (sort-based ranking), which
+    keeps `tf.data` pipelines fast; tensorflow-text's `RandomItemSelector`
+    picks the same counts but loops over rows.
+
+    Example:
+    >>> masker = MaskGenerator(vocabulary_size=50, mask_token_id=4,
+    ...     unselectable_token_ids=[0, 2, 3], mask_selection_length=2)
+    >>> out = masker(tf.constant([[2, 9, 9, 9, 9, 3, 0, 0]]))
+    >>> sorted(out)
+    ['mask_ids', 'mask_positions', 'mask_weights', 'token_ids']
+    """
+
+    def __init__(
+        self,
+        vocabulary_size,
+        mask_token_id,
+        unselectable_token_ids,
+        mask_selection_rate=0.15,
+        mask_selection_length=96,
+        mask_token_rate=0.8,
+        random_token_rate=0.1,
+    ):
+        self.vocabulary_size = require_positive_int("vocabulary_size", vocabulary_size)
+        self.mask_token_id = mask_token_id
+        self.unselectable_token_ids = list(unselectable_token_ids)
+        self.mask_selection_rate = mask_selection_rate
+        self.mask_selection_length = mask_selection_length
+        self.mask_token_rate = mask_token_rate
+        self.random_token_rate = random_token_rate
+        validate_masking_arguments(
+            mask_selection_rate,
+            mask_selection_length,
+            mask_token_rate,
+            random_token_rate,
+        )
+
+    def __call__(self, token_ids):
+        """Mask a dense `(batch, length)` int32 tensor; returns a dict."""
+        import tensorflow as tf
+
+        batch_size, length = tf.shape(token_ids)[0], tf.shape(token_ids)[1]
+        selectable = tf.ones_like(token_ids, dtype=tf.bool)
+        for token_id in self.unselectable_token_ids:
+            selectable &= tf.not_equal(token_ids, token_id)
+        num_selectable = tf.reduce_sum(tf.cast(selectable, tf.float32), axis=1)
+        num_to_select = tf.minimum(
+            tf.cast(tf.math.ceil(num_selectable * self.mask_selection_rate), tf.int32),
+            self.mask_selection_length,
+        )
+        # Rank selectable positions by a random score; the first
+        # `num_to_select` ranks of each row are chosen.
+        scores = tf.where(
+            selectable, tf.random.uniform(tf.shape(token_ids)), tf.constant(2.0)
+        )
+        order = tf.argsort(scores, axis=1)
+        rank = tf.argsort(order, axis=1)
+        selected = selectable & (rank < num_to_select[:, None])
+
+        draw = tf.random.uniform(tf.shape(token_ids))
+        random_ids = tf.random.uniform(
+            tf.shape(token_ids), maxval=self.vocabulary_size, dtype=tf.int32
+        )
+        masked_ids = tf.where(
+            selected & (draw < self.mask_token_rate),
+            tf.cast(self.mask_token_id, tf.int32),
+            tf.where(
+                selected & (draw < self.mask_token_rate + self.random_token_rate),
+                random_ids,
+                token_ids,
+            ),
+        )
+
+        # Selected positions in increasing order, padded to a fixed width.
+        positions = tf.where(selected, tf.range(length)[None, :], length)
+        positions = tf.sort(positions, axis=1)
+        width = self.mask_selection_length
+        positions = tf.pad(
+            positions[:, :width],
+            [[0, 0], [0, tf.maximum(width - length, 0)]],
+            constant_values=length,
+        )
+        positions = tf.ensure_shape(
+            tf.reshape(positions, [batch_size, width]), [None, width]
+        )
+        weights = positions < length
+        positions = tf.where(weights, positions, 0)
+        mask_ids = tf.where(weights, tf.gather(token_ids, positions, batch_dims=1), 0)
+        return {
+            "token_ids": masked_ids,
+            "mask_positions": positions,
+            "mask_ids": mask_ids,
+            "mask_weights": tf.cast(weights, tf.float32),
+        }

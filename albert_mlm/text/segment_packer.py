@@ -1,0 +1,64 @@
+"""Pack one or two segments as `[CLS] a [SEP] (b [SEP])`, truncate and pad."""
+
+from albert_mlm.argument_checks import require_choice, require_positive_int
+
+TRUNCATION_STRATEGIES = ("round_robin", "waterfall")
+
+
+class SegmentPacker:
+    """Turns ragged token rows into fixed-length `token_ids` and `segment_ids`.
+
+    Segment ids are 0 for `[CLS]`, the first segment and its `[SEP]`, then 1
+    for the second segment and its `[SEP]`. When the segments do not fit,
+    `round_robin` trims one token at a time from each segment in turn (the
+    longest keeps the most), `waterfall` trims the last segment first.
+
+    Args:
+        start_value: the `[CLS]` id; end_value: the `[SEP]` id;
+        pad_value: the padding id; sequence_length: the output length;
+        truncate: `"round_robin"` or `"waterfall"`.
+
+    Example:
+    >>> packer = SegmentPacker(2, 3, 0, sequence_length=8)
+    >>> token_ids, segment_ids = packer((tf.ragged.constant([[5, 6], [7]]),
+    ...                                  tf.ragged.constant([[8], [9, 10]])))
+    >>> token_ids.numpy()[0].tolist()
+    [2, 5, 6, 3, 8, 3, 0, 0]
+    """
+
+    def __init__(
+        self, start_value, end_value, pad_value, sequence_length, truncate="round_robin"
+    ):
+        self.start_value = start_value
+        self.end_value = end_value
+        self.pad_value = pad_value
+        self.sequence_length = require_positive_int("sequence_length", sequence_length)
+        self.truncate = require_choice("truncate", truncate, TRUNCATION_STRATEGIES)
+
+    def __call__(self, segments):
+        """Pack a tuple of ragged `(batch, None)` int tensors."""
+        import tensorflow as tf
+        import tensorflow_text as tf_text
+
+        segments = list(segments)
+        budget = self.sequence_length - 1 - len(segments)
+        if budget < 0:
+            raise ValueError(
+                f"`sequence_length`={self.sequence_length} leaves no room for "
+                f"[CLS] and {len(segments)} [SEP] token(s)."
+            )
+        trimmer_class = (
+            tf_text.RoundRobinTrimmer
+            if self.truncate == "round_robin"
+            else tf_text.WaterfallTrimmer
+        )
+        segments = trimmer_class(max_seq_length=budget).trim(segments)
+        token_ids, segment_ids = tf_text.combine_segments(
+            segments,
+            start_of_sequence_id=self.start_value,
+            end_of_segment_id=self.end_value,
+        )
+        shape = [None, self.sequence_length]
+        token_ids = token_ids.to_tensor(default_value=self.pad_value, shape=shape)
+        segment_ids = segment_ids.to_tensor(default_value=0, shape=shape)
+        return tf.cast(token_ids, "int32"), tf.cast(segment_ids, "int32")
