@@ -93,12 +93,16 @@ class AlbertMaskedLM(keras.Model):
 
         Defaults: `Adam(5e-5)`, `SparseCategoricalCrossentropy(from_logits=True)`
         and a weighted `SparseCategoricalAccuracy` (unused mask slots have
-        weight 0).
+        weight 0). The default loss averages over the real masked tokens
+        (`reduction="mean_with_sample_weight"`), so it reads as the masked
+        tokens' cross-entropy however many slots are unused.
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(5e-5)
         if loss == "auto":
-            loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+            loss = keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            )
         if weighted_metrics == "auto":
             weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
         super().compile(
@@ -117,6 +121,7 @@ class AlbertMaskedLM(keras.Model):
         self._compile_if_needed()
         if self.preprocessor is not None:
             x = self._string_dataset(x, batch_size, shuffle=kwargs.get("shuffle", True))
+            kwargs["shuffle"] = False  # Done in the dataset; Keras would warn.
             if kwargs.get("validation_data") is not None:
                 kwargs["validation_data"] = self._string_dataset(
                     kwargs["validation_data"], batch_size, shuffle=False

@@ -107,13 +107,13 @@ class AlbertMaskedLMPreprocessor(PreprocessingLayer):
     def call(self, x, y=None, sample_weight=None):
         import tensorflow as tf
 
-        in_graph = _in_tf_graph(x[0] if isinstance(x, tuple) else x)
         segments = x if isinstance(x, tuple) else (x,)
         if not 1 <= len(segments) <= 2:
             raise ValueError(
                 "Expected one segment or a pair of segments. Received a tuple "
                 f"of {len(segments)}."
             )
+        in_graph = _in_tf_graph(segments[0])
         rows, is_batch = zip(*(_ragged_batch(self.tokenizer(s)) for s in segments))
         token_ids, segment_ids = self._packer()(rows)
         padding_mask = tf.cast(token_ids != self.tokenizer.pad_token_id, "int32")

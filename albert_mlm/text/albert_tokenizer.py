@@ -201,7 +201,9 @@ class AlbertTokenizer(PreprocessingLayer):
         """Token ids of each text, one `np.int32` array per text."""
         # Split every text at the special tokens, then encode all the plain
         # parts in one SentencePiece call.
-        split_texts = [self._special_regex.split(text) for text in texts]
+        split_texts = [
+            self._special_regex.split(text.replace("\x00", "")) for text in texts
+        ]
         plain_parts = [
             normalize_text(part) if self.lowercase else part
             for parts in split_texts
@@ -232,29 +234,53 @@ class AlbertTokenizer(PreprocessingLayer):
 
     def _tokenize_tf(self, texts):
         import tensorflow as tf
-        import tensorflow_text as tf_text
 
         texts = tf.convert_to_tensor(texts, dtype=tf.string)
         is_scalar = texts.shape.rank == 0
         if is_scalar:
             texts = texts[None]
-        pattern = special_token_pattern(self._special_ids)
-        parts = tf_text.regex_split(texts, pattern, keep_delim_regex_pattern=pattern)
+        # Cut every text into parts at the special tokens, through a NUL
+        # sentinel: much faster than a regex split.
+        texts = tf.strings.regex_replace(texts, "\x00", "")
+        texts = tf.strings.regex_replace(
+            texts, self._special_regex.pattern, "\x00\\1\x00"
+        )
+        parts = tf.strings.split(texts, sep="\x00")
         flat_parts = parts.flat_values
         special_ids = tf.fill(tf.shape(flat_parts), -1)
         for token, token_id in self._special_ids.items():
             special_ids = tf.where(tf.equal(flat_parts, token), token_id, special_ids)
         is_special = special_ids >= 0
-        plain = normalize_text_tf(flat_parts) if self.lowercase else flat_parts
-        plain_ids = self._get_tf_tokenizer().tokenize(tf.where(is_special, "", plain))
-        special_rows = tf.RaggedTensor.from_row_lengths(
-            tf.boolean_mask(special_ids, is_special),
-            tf.cast(is_special, plain_ids.row_splits.dtype),
+        plain = tf.where(is_special, "", flat_parts)
+        if self.lowercase:
+            plain = normalize_text_tf(plain)
+        plain_ids = self._get_tf_tokenizer().tokenize(plain)
+        plain_ids = plain_ids.with_row_splits_dtype("int64")
+
+        # Each part yields its plain ids or its one special id; place both
+        # kinds at their offsets in the flat output.
+        part_lengths = plain_ids.row_lengths() + tf.cast(is_special, "int64")
+        part_starts = tf.cumsum(part_lengths, exclusive=True)
+        token_parts = plain_ids.value_rowids()
+        token_offsets = tf.range(tf.size(plain_ids.values, out_type=tf.int64))
+        token_offsets -= tf.gather(plain_ids.row_starts(), token_parts)
+        positions = tf.concat(
+            [
+                tf.gather(part_starts, token_parts) + token_offsets,
+                tf.boolean_mask(part_starts, is_special),
+            ],
+            axis=0,
         )
-        part_ids = tf.concat([special_rows, plain_ids], axis=1)
-        ids = tf.RaggedTensor.from_row_splits(
-            part_ids, tf.cast(parts.row_splits, part_ids.row_splits.dtype)
-        ).merge_dims(1, 2)
+        values = tf.concat(
+            [plain_ids.values, tf.boolean_mask(special_ids, is_special)], axis=0
+        )
+        flat_ids = tf.scatter_nd(
+            positions[:, None], values, tf.reduce_sum(part_lengths)[None]
+        )
+        text_lengths = tf.math.unsorted_segment_sum(
+            part_lengths, parts.value_rowids(), parts.nrows()
+        )
+        ids = tf.RaggedTensor.from_row_lengths(flat_ids, text_lengths)
         return ids[0] if is_scalar else ids
 
     def detokenize(self, ids):

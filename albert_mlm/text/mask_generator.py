@@ -71,7 +71,8 @@ class MaskGenerator:
         selectable = tf.ones_like(token_ids, dtype=tf.bool)
         for token_id in self.unselectable_token_ids:
             selectable &= tf.not_equal(token_ids, token_id)
-        num_selectable = tf.reduce_sum(tf.cast(selectable, tf.float32), axis=1)
+        # float64, so ceil(0.15 * 100) is 15 as documented (float32 gives 16).
+        num_selectable = tf.reduce_sum(tf.cast(selectable, tf.float64), axis=1)
         num_to_select = tf.minimum(
             tf.cast(tf.math.ceil(num_selectable * self.mask_selection_rate), tf.int32),
             self.mask_selection_length,

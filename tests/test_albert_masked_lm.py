@@ -1,0 +1,196 @@
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from albert_mlm import AlbertBackbone, AlbertMaskedLM
+
+FEATURES = ["The quick brown fox jumped.", "I forgot my homework."]
+
+
+def _integer_features():
+    # The API page's preprocessed batch (id 0 standing in for the mask).
+    return {
+        "token_ids": np.array([[1, 2, 0, 4, 0, 6, 7, 8]] * 2),
+        "padding_mask": np.array([[1, 1, 1, 1, 1, 1, 1, 1]] * 2),
+        "mask_positions": np.array([[2, 4]] * 2),
+        "segment_ids": np.array([[0, 0, 0, 0, 0, 0, 0, 0]] * 2),
+    }
+
+
+def _values(variables):
+    return [keras.ops.convert_to_numpy(v).copy() for v in variables]
+
+
+def _changed(before, variables):
+    return [not np.array_equal(a, b) for a, b in zip(before, _values(variables))]
+
+
+def test_api_page_raw_string_example(masked_lm):
+    history = masked_lm.fit(x=FEATURES, batch_size=2, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    masked_lm.compile(
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        optimizer=keras.optimizers.Adam(5e-5),
+        jit_compile=True,
+    )
+    masked_lm.backbone.trainable = False
+    backbone_before = _values(masked_lm.backbone.weights)
+    head = masked_lm.masked_lm_head
+    head_weights = head.dense.weights + head.layer_norm.weights + [head.output_bias]
+    head_before = _values(head_weights)
+    history = masked_lm.fit(x=FEATURES, batch_size=2, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert not any(_changed(backbone_before, masked_lm.backbone.weights))
+    assert all(_changed(head_before, head_weights))
+
+
+def test_api_page_preprocessed_integer_example(backbone):
+    masked_lm = AlbertMaskedLM(backbone, preprocessor=None)
+    labels = [[3, 5]] * 2
+    before = _values(masked_lm.trainable_weights)
+    history = masked_lm.fit(x=_integer_features(), y=labels, batch_size=2, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert any(_changed(before, masked_lm.trainable_weights))
+    logits = masked_lm.predict(_integer_features(), verbose=0)
+    assert logits.shape == (2, 2, 400)
+
+
+def test_training_lowers_the_loss_on_a_small_corpus(masked_lm):
+    corpus = ["the cat sat on the mat.", "the dog sat on the log."] * 16
+    masked_lm.compile(optimizer=keras.optimizers.Adam(1e-2))
+    history = masked_lm.fit(corpus, batch_size=8, epochs=6, verbose=0)
+    losses = history.history["loss"]
+    assert losses[-1] < 0.7 * losses[0]
+    assert "sparse_categorical_accuracy" in history.history
+
+
+def test_predict_and_evaluate_on_raw_strings(masked_lm):
+    logits = masked_lm.predict(FEATURES, batch_size=2, verbose=0)
+    assert logits.shape == (2, 4, 400)
+    loss, accuracy = masked_lm.evaluate(FEATURES, batch_size=2, verbose=0)
+    assert np.isfinite(loss) and 0 <= accuracy <= 1
+
+
+def test_fit_on_a_dataset_of_strings_and_on_sentence_pairs(masked_lm):
+    dataset = tf.data.Dataset.from_tensor_slices(FEATURES * 2).batch(2)
+    assert len(masked_lm.fit(dataset, epochs=2, verbose=0).history["loss"]) == 2
+    pairs = (FEATURES, ["a dog sat.", "the cat ran."])
+    assert np.isfinite(masked_lm.fit(pairs, batch_size=2, verbose=0).history["loss"][0])
+    assert masked_lm.predict(pairs, verbose=0).shape == (2, 4, 400)
+
+
+def test_head_gathers_only_the_masked_positions(masked_lm):
+    features = _integer_features()
+    logits = keras.ops.convert_to_numpy(masked_lm(features))
+    assert logits.shape == (2, 2, 400)
+    swapped = dict(features, mask_positions=np.array([[4, 2]] * 2))
+    swapped_logits = keras.ops.convert_to_numpy(masked_lm(swapped))
+    np.testing.assert_allclose(swapped_logits[:, ::-1], logits, atol=1e-6)
+
+
+def test_head_is_tied_to_the_token_embedding(masked_lm):
+    embeddings = masked_lm.backbone.token_embedding.embeddings
+    assert not any(
+        tuple(v.shape) == (16, 400) or tuple(v.shape) == (8, 400)
+        for v in masked_lm.masked_lm_head.weights
+    )
+    features = _integer_features()
+    before = keras.ops.convert_to_numpy(masked_lm(features))
+    embeddings.assign(keras.ops.convert_to_numpy(embeddings) * 2)
+    assert not np.allclose(before, keras.ops.convert_to_numpy(masked_lm(features)))
+
+
+def test_compile_defaults():
+    masked_lm = AlbertMaskedLM(
+        AlbertBackbone(
+            vocabulary_size=400,
+            num_layers=2,
+            num_heads=2,
+            embedding_dim=8,
+            hidden_dim=16,
+            intermediate_dim=32,
+        )
+    )
+    masked_lm.compile()
+    assert isinstance(masked_lm.optimizer, keras.optimizers.Adam)
+    assert float(keras.ops.convert_to_numpy(masked_lm.optimizer.learning_rate)) == (
+        pytest.approx(5e-5)
+    )
+    assert isinstance(masked_lm.loss, keras.losses.SparseCategoricalCrossentropy)
+    assert masked_lm.loss.get_config()["from_logits"] is True
+    # The loss is the mean over real masked tokens, not over all slots.
+    logits = np.log(np.array([[[0.5, 0.5], [0.9, 0.1]]], "float32"))
+    value = masked_lm.loss(np.array([[0, 0]]), logits, np.array([[1.0, 0.0]]))
+    assert float(keras.ops.convert_to_numpy(value)) == pytest.approx(np.log(2))
+
+
+def test_invalid_construction(backbone, tokenizer):
+    from albert_mlm import AlbertMaskedLMPreprocessor
+
+    with pytest.raises(TypeError, match="backbone"):
+        AlbertMaskedLM("not a backbone")
+    with pytest.raises(TypeError, match="preprocessor"):
+        AlbertMaskedLM(backbone, preprocessor=tokenizer)
+    too_long = AlbertMaskedLMPreprocessor(tokenizer, sequence_length=64)
+    with pytest.raises(ValueError, match="max_sequence_length"):
+        AlbertMaskedLM(backbone, too_long)
+
+
+def test_keras_file_round_trip_keeps_predictions_and_preprocessor(masked_lm, tmp_path):
+    masked_lm.compile(optimizer=keras.optimizers.Adam(1e-3))
+    masked_lm.fit(FEATURES, batch_size=2, verbose=0)
+    path = str(tmp_path / "model.keras")
+    masked_lm.save(path)
+    restored = keras.saving.load_model(path)
+    assert isinstance(restored, AlbertMaskedLM)
+    features = _integer_features()
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(restored(features)),
+        keras.ops.convert_to_numpy(masked_lm(features)),
+        atol=1e-6,
+    )
+    original_ids = masked_lm.preprocessor.tokenizer(FEATURES)
+    restored_ids = restored.preprocessor.tokenizer(FEATURES)
+    assert all(np.array_equal(a, b) for a, b in zip(original_ids, restored_ids))
+    assert restored.preprocessor.get_config() == masked_lm.preprocessor.get_config()
+    assert restored.compiled
+    assert np.isfinite(
+        restored.fit(FEATURES, batch_size=2, verbose=0).history["loss"][0]
+    )
+
+
+def test_weights_file_round_trip(masked_lm, backbone, tmp_path):
+    path = str(tmp_path / "masked_lm.weights.h5")
+    masked_lm.save_weights(path)
+    other = AlbertMaskedLM(AlbertBackbone.from_config(backbone.get_config()))
+    other.load_weights(path)
+    features = _integer_features()
+    np.testing.assert_array_equal(
+        keras.ops.convert_to_numpy(other(features)),
+        keras.ops.convert_to_numpy(masked_lm(features)),
+    )
+
+
+def test_config_round_trip(masked_lm):
+    config = masked_lm.get_config()
+    clone = AlbertMaskedLM.from_config(config)
+    assert clone.backbone.get_config() == masked_lm.backbone.get_config()
+    assert clone.preprocessor.sequence_length == masked_lm.preprocessor.sequence_length
+    assert clone.head_layer_norm_epsilon == masked_lm.head_layer_norm_epsilon
+
+
+def test_mixed_bfloat16_loss_stays_close_to_float32(backbone, preprocessor):
+    features = _integer_features()
+    labels = np.array([[3, 5]] * 2)
+    losses = {}
+    for dtype in ("float32", "mixed_bfloat16"):
+        model = AlbertMaskedLM(
+            AlbertBackbone(**{**backbone.get_config(), "dtype": dtype})
+        )
+        model.backbone.set_weights(backbone.get_weights())
+        logits = model(features)
+        assert keras.backend.standardize_dtype(logits.dtype) == "float32"
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        losses[dtype] = float(keras.ops.convert_to_numpy(loss(labels, logits)))
+    assert losses["mixed_bfloat16"] == pytest.approx(losses["float32"], rel=0.01)
