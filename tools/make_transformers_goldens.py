@@ -77,6 +77,7 @@ import zipfile
 import numpy as np
 import sentencepiece as spm
 import torch
+import transformers
 from safetensors import safe_open
 from transformers import (
     AlbertConfig,
@@ -198,22 +199,24 @@ PAIR_TEXTS = [
 ]
 
 TRUNCATED_PAIR_TEXTS = [
-    (
-        "the quick brown fox jumped over the lazy dog",
-        "a short one",
-    ),
-    (
-        "a short one",
-        "the quick brown fox jumped over the lazy dog",
-    ),
-    (
-        "the quick brown fox jumped over",
-        "the lazy dog and the quick cat",
-    ),
+    # 15 + 3 tokens: only the first text is cut.
+    ("the quick brown fox jumped over the lazy dog", "the fox"),
+    # 3 + 15 tokens: only the second text is cut.
+    ("the fox", "the quick brown fox jumped over the lazy dog"),
+    # 5 + 5 tokens, one too many: which text loses it?
+    ("the quick brown fox", "the lazy dog fox"),
+    # 15 + 8 and 8 + 15 tokens: both are cut; the budget of 9 is split 5 + 4.
+    ("the quick brown fox jumped over the lazy dog", "a short one"),
+    ("a short one", "the quick brown fox jumped over the lazy dog"),
+    # 11 + 10 tokens.
+    ("the quick brown fox jumped over", "the lazy dog and the quick cat"),
+    # 15 + 23 tokens.
     (
         "every student in the small village remembered the ancient story",
         "our neighbour explained the strange storm to the tired farmers",
     ),
+    # 3 + 3 tokens: fits, nothing is cut.
+    ("the fox", "the dog"),
 ]
 
 
@@ -450,8 +453,25 @@ def verify_case(case, tmp_root):
             raise RuntimeError(f"{case}: eager {key} differs by {diff}")
 
     if "mask_logits" in goldens:
-        mlm = AlbertForMaskedLM.from_pretrained(directory)
+        mlm, info = AlbertForMaskedLM.from_pretrained(
+            directory, output_loading_info=True
+        )
+        # From an AlbertForPreTraining checkpoint, the pooler and the SOP head
+        # are dropped; nothing may be missing.
+        expected_unexpected = set()
+        if spec["model_class"] is AlbertForPreTraining:
+            expected_unexpected = {
+                "albert.pooler.weight",
+                "albert.pooler.bias",
+                "sop_classifier.classifier.weight",
+                "sop_classifier.classifier.bias",
+            }
+        if info["missing_keys"] or set(info["unexpected_keys"]) != (
+            expected_unexpected
+        ):
+            raise RuntimeError(f"{case}: AlbertForMaskedLM loading info {info}")
         mlm.eval()
+        check_tied(mlm)
         logits = compute_outputs(mlm, inputs)["mask_logits"]
         diff = float(np.max(np.abs(logits - goldens["mask_logits"])))
         if diff > 1e-6:
@@ -711,6 +731,8 @@ def check_tokenizer_files(tokenizer, checkpoint_dir, tmp_root):
 
 
 def main():
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
     torch.use_deterministic_algorithms(True)
     torch.set_num_threads(1)
     if os.path.exists(OUTPUT_DIR):
