@@ -6,6 +6,8 @@ from albert_mlm.models.albert_masked_lm import AlbertMaskedLM
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 from albert_mlm.text.albert_tokenizer import AlbertTokenizer
 
+__version__ = "0.1.0"
+
 __all__ = [
     "ARCHITECTURES",
     "AlbertBackbone",

@@ -5,6 +5,7 @@ import numpy as np
 
 from albert_mlm.layers.masked_lm_head import MaskedLMHead
 from albert_mlm.models.albert_backbone import AlbertBackbone, albert_kernel_initializer
+from albert_mlm.presets.registry import PRESETS_METADATA
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 
 
@@ -175,6 +176,27 @@ class AlbertMaskedLM(keras.Model):
             num_parallel_calls=tf.data.AUTOTUNE,
         )
         return dataset.prefetch(tf.data.AUTOTUNE)
+
+    # === Presets ===
+
+    presets = PRESETS_METADATA
+
+    @classmethod
+    def from_preset(cls, preset, load_weights=True, **kwargs):
+        """Build from a built-in name, `kaggle://`/`hf://` handle or directory.
+
+        Directories may hold a KerasHub preset or a transformers checkpoint;
+        keyword arguments override the stored config.
+        """
+        from albert_mlm.presets.loading import load_masked_lm
+
+        return load_masked_lm(preset, load_weights=load_weights, **kwargs)
+
+    def save_to_preset(self, preset_dir):
+        """Write a KerasHub-format preset directory (atomically)."""
+        from albert_mlm.presets.saving import save_masked_lm
+
+        save_masked_lm(self, preset_dir)
 
     # === Config ===
 

@@ -14,21 +14,14 @@ does not fit leaves the model unchanged.
 ...                        "preset/task.weights.h5")
 """
 
-from dataclasses import dataclass
-from typing import Callable
-
 import h5py
 import numpy as np
 
-
-@dataclass(frozen=True)
-class WeightEntry:
-    """KerasHub dataset paths that together hold one of our variables."""
-
-    keys: tuple
-    variable: object
-    to_ours: Callable = lambda arrays: arrays[0]
-    to_theirs: Callable = lambda array: [array]
+from albert_mlm.presets.weight_entries import (
+    WeightEntry,
+    assign_staged,
+    stage_entries,
+)
 
 
 def _vars(layer_path, count=2):
@@ -124,27 +117,13 @@ def head_weight_entries(masked_lm):
     ]
 
 
-def _read_entries(path, entries):
-    """Our-layout arrays for `entries`, every shape checked; assigns nothing."""
-    values = []
+def _stage_file(path, entries):
     with h5py.File(path, "r") as file:
-        for entry in entries:
-            missing = [key for key in entry.keys if key not in file]
-            if missing:
-                raise ValueError(
-                    f"Weights file {path!r} has no dataset {missing[0]!r}; it does "
-                    "not hold this ALBERT architecture in KerasHub's layout."
-                )
-            value = entry.to_ours([np.asarray(file[key]) for key in entry.keys])
-            expected = tuple(entry.variable.shape)
-            if tuple(value.shape) != expected:
-                raise ValueError(
-                    f"Shape mismatch for variable {entry.variable.path!r}: the "
-                    f"model expects {expected}, {path!r} holds {tuple(value.shape)} "
-                    f"(from {', '.join(entry.keys)})."
-                )
-            values.append(value)
-    return values
+        return stage_entries(
+            entries,
+            lambda key: file[key][()] if key in file else None,
+            f"Weights file {str(path)!r}",
+        )
 
 
 def load_keras_hub_weights(masked_lm_or_backbone, backbone_path, head_path=None):
@@ -158,16 +137,10 @@ def load_keras_hub_weights(masked_lm_or_backbone, backbone_path, head_path=None)
     """
     model = masked_lm_or_backbone
     backbone = getattr(model, "backbone", model)
-    plan = [(backbone_path, backbone_weight_entries(backbone))]
+    staged = _stage_file(backbone_path, backbone_weight_entries(backbone))
     if head_path is not None:
-        plan.append((head_path, head_weight_entries(model)))
-    staged = [
-        (entry.variable, value)
-        for path, entries in plan
-        for entry, value in zip(entries, _read_entries(path, entries))
-    ]
-    for variable, value in staged:
-        variable.assign(value.astype(variable.dtype))
+        staged += _stage_file(head_path, head_weight_entries(model))
+    assign_staged(staged)
 
 
 def write_keras_hub_weights(entries, path):

@@ -1,0 +1,103 @@
+"""Turn a preset handle into a local directory.
+
+A handle is a built-in name (`albert_base_en_uncased`), a Kaggle model handle
+(`kaggle://owner/model/framework/variation[/version]`, via `kagglehub` and
+its cache), a Hugging Face repository (`hf://owner/name`, via
+`huggingface_hub` and its cache), or a local directory.
+
+>>> resolve_preset("./my_preset")
+'./my_preset'
+"""
+
+import os
+import re
+
+from albert_mlm.presets.registry import BUILT_IN_PRESETS
+
+KAGGLE_PREFIX = "kaggle://"
+HF_PREFIX = "hf://"
+_HANDLE_PART = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-]*$")
+
+
+def _check_parts(preset, parts, expected):
+    """Reject handles that could step outside the hub's cache (`..`, `/x`)."""
+    if not expected[0] <= len(parts) <= expected[1] or not all(
+        _HANDLE_PART.match(part) and part not in (".", "..") for part in parts
+    ):
+        raise ValueError(
+            f"Invalid preset handle {preset!r}: expected "
+            + (
+                "'kaggle://owner/model/framework/variation[/version]'"
+                if preset.startswith(KAGGLE_PREFIX)
+                else "'hf://owner/name'"
+            )
+            + " with parts of letters, digits, '_', '-' and '.' only."
+        )
+
+
+def _download_failed(preset, error):
+    return OSError(
+        f"Could not download preset {preset!r} ({type(error).__name__}: {error}). "
+        "Without network access, download the files elsewhere and pass their "
+        "local directory instead, e.g. from_preset('/path/to/preset')."
+    )
+
+
+def _kaggle_download(preset, handle):
+    parts = handle.split("/")
+    _check_parts(preset, parts, (4, 5))
+    if len(parts) == 5 and not parts[4].isdigit():
+        raise ValueError(f"Invalid preset handle {preset!r}: the version must be a number.")
+    try:
+        import kagglehub
+    except ImportError:
+        raise ImportError(
+            f"Loading {preset!r} needs `kagglehub`: pip install 'albert_mlm[hub]'"
+        ) from None
+    try:
+        return kagglehub.model_download(handle)
+    except Exception as error:
+        raise _download_failed(preset, error) from None
+
+
+def _hf_download(preset, repository):
+    _check_parts(preset, repository.split("/"), (2, 2))
+    try:
+        import huggingface_hub
+    except ImportError:
+        raise ImportError(
+            f"Loading {preset!r} needs `huggingface_hub`: pip install 'albert_mlm[hub]'"
+        ) from None
+    try:
+        return huggingface_hub.snapshot_download(
+            repository,
+            allow_patterns=["*.json", "*.safetensors", "*.model", "*.h5", "*.spm"],
+        )
+    except Exception as error:
+        raise _download_failed(preset, error) from None
+
+
+def resolve_preset(preset):
+    """The local directory holding `preset`, downloading it if needed."""
+    if not isinstance(preset, str | os.PathLike):
+        raise TypeError(
+            "`preset` must be a preset name, a kaggle:// or hf:// handle, or a "
+            f"directory path. Received: {type(preset).__name__}"
+        )
+    preset = os.fspath(preset)
+    if preset in BUILT_IN_PRESETS:
+        handle = BUILT_IN_PRESETS[preset]["kaggle_handle"]
+        return _kaggle_download(preset, handle[len(KAGGLE_PREFIX) :])
+    if preset.startswith(KAGGLE_PREFIX):
+        return _kaggle_download(preset, preset[len(KAGGLE_PREFIX) :])
+    if preset.startswith(HF_PREFIX):
+        return _hf_download(preset, preset[len(HF_PREFIX) :])
+    if os.path.isdir(preset):
+        return preset
+    if os.sep not in preset and "/" not in preset and not os.path.exists(preset):
+        raise ValueError(
+            f"Unknown preset {preset!r}. Built-in presets: "
+            f"{', '.join(sorted(BUILT_IN_PRESETS))}; or pass a kaggle:// or hf:// "
+            "handle or a local directory."
+        )
+    raise FileNotFoundError(f"Preset directory {preset!r} does not exist.")

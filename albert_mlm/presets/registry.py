@@ -1,0 +1,36 @@
+"""The built-in presets: the four published English uncased ALBERT models.
+
+Their weights download from Kaggle (where KerasHub publishes them); their
+architectures ship here, so `load_weights=False` needs no network.
+
+>>> sorted(BUILT_IN_PRESETS)[0]
+'albert_base_en_uncased'
+"""
+
+from albert_mlm.architectures import ARCHITECTURES
+
+_DESCRIPTIONS = {
+    "albert_base_en_uncased": (12, 11_683_584, 5),
+    "albert_large_en_uncased": (24, 17_683_968, 3),
+    "albert_extra_large_en_uncased": (24, 58_724_864, 3),
+    "albert_extra_extra_large_en_uncased": (12, 222_595_584, 3),
+}
+
+BUILT_IN_PRESETS = {
+    name: {
+        "description": (
+            f"{layers}-layer ALBERT model where all input is lowercased. "
+            "Trained on English Wikipedia + BooksCorpus."
+        ),
+        "parameter_count": parameter_count,
+        "kaggle_handle": f"kaggle://keras/albert/keras/{name}/{version}",
+        "architecture": ARCHITECTURES[name],
+    }
+    for name, (layers, parameter_count, version) in _DESCRIPTIONS.items()
+}
+
+# What `Class.presets` shows: each built-in preset's description and size.
+PRESETS_METADATA = {
+    name: {key: value for key, value in info.items() if key != "architecture"}
+    for name, info in BUILT_IN_PRESETS.items()
+}

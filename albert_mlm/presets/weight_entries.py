@@ -1,0 +1,65 @@
+"""One of our variables and where a checkpoint format keeps its values.
+
+Format modules (`keras_hub_weights`, `transformers_checkpoint`) list entries;
+`stage_entries` reads and checks them all before anything is assigned, so a
+checkpoint that does not fit leaves the model unchanged.
+"""
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class WeightEntry:
+    """The checkpoint keys that together hold one of our variables.
+
+    `to_ours` turns the arrays stored under `keys` into the variable's value;
+    `to_theirs` turns the value back into those arrays.
+    """
+
+    keys: tuple
+    variable: object
+    to_ours: Callable = lambda arrays: arrays[0]
+    to_theirs: Callable = lambda array: [array]
+
+
+def transposed(key, variable):
+    """An entry for a kernel stored `(out, in)`, as torch's `Linear` does."""
+    return WeightEntry((key,), variable, lambda a: a[0].T, lambda a: [a.T])
+
+
+def stage_entries(entries, read, source):
+    """`[(variable, value)]` for `entries`, every key present, shapes checked.
+
+    Args:
+        entries: `WeightEntry` list.
+        read: `read(key)` returns the stored array, or `None` when missing.
+        source: the file or directory named in error messages.
+    """
+    staged = []
+    for entry in entries:
+        arrays = [read(key) for key in entry.keys]
+        missing = [key for key, array in zip(entry.keys, arrays) if array is None]
+        if missing:
+            raise ValueError(
+                f"{source} has no weight {missing[0]!r}: it does not hold this "
+                "ALBERT architecture."
+            )
+        value = np.asarray(entry.to_ours([np.asarray(a) for a in arrays]))
+        expected = tuple(entry.variable.shape)
+        if tuple(value.shape) != expected:
+            raise ValueError(
+                f"Shape mismatch for variable {entry.variable.path!r}: the model "
+                f"expects {expected}, {source} holds {tuple(value.shape)} "
+                f"(from {', '.join(entry.keys)})."
+            )
+        staged.append((entry.variable, value))
+    return staged
+
+
+def assign_staged(staged):
+    """Assign values returned by `stage_entries`."""
+    for variable, value in staged:
+        variable.assign(value.astype(variable.dtype))
