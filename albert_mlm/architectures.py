@@ -49,3 +49,21 @@ ARCHITECTURES = {
         "intermediate_dim": 16384,
     },
 }
+
+# `albert-mlm pretrain --architecture NAME`: the published sizes, and a tiny one
+# that trains on a laptop CPU (the shipped `albert_tiny_en_uncased`). The
+# vocabulary size always comes from the tokenizer.
+PRETRAINING_ARCHITECTURES = {
+    "tiny": {
+        **_SHARED,
+        "num_layers": 4,
+        "num_heads": 4,
+        "hidden_dim": 256,
+        "intermediate_dim": 1024,
+        "max_sequence_length": 128,
+    },
+    "base": ARCHITECTURES["albert_base_en_uncased"],
+    "large": ARCHITECTURES["albert_large_en_uncased"],
+    "extra_large": ARCHITECTURES["albert_extra_large_en_uncased"],
+    "extra_extra_large": ARCHITECTURES["albert_extra_extra_large_en_uncased"],
+}

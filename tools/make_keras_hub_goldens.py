@@ -518,6 +518,27 @@ def _json_safe(config):
 # --- Main --------------------------------------------------------------------
 
 
+SHARDED_NAME = "groups2_inner2_sharded"
+
+
+def write_sharded_variant(masked_lm, source_dir):
+    """Copy a preset, with its backbone weights in Keras' sharded format.
+
+    `model.weights.json` plus `model_0000N.weights.h5` shards: what KerasHub
+    writes for backbones above `save_to_preset`'s `max_shard_size` (in GB).
+    """
+    target = os.path.join(OUTPUT_DIR, SHARDED_NAME)
+    shutil.copytree(source_dir, target)
+    os.remove(os.path.join(target, "model.weights.h5"))
+    masked_lm.backbone.save_weights(
+        os.path.join(target, "model.weights.json"), max_shard_size=0.00002
+    )
+    shards = [n for n in os.listdir(target) if n.startswith("model_0")]
+    if len(shards) < 2:
+        raise RuntimeError(f"expected several shards, got {shards}")
+    _log(f"wrote {target} with shards {sorted(shards)}")
+
+
 def main():
     if keras.backend.backend() != "tensorflow":
         sys.exit("run with KERAS_BACKEND=tensorflow")
@@ -547,6 +568,8 @@ def main():
         save_npz_deterministic(os.path.join(preset_dir, "goldens.npz"), goldens)
         listing.extend(weight_key_listing(name, masked_lm, preset_dir))
         _log(f"wrote {preset_dir}")
+        if name == "groups2_inner2":
+            write_sharded_variant(masked_lm, preset_dir)
 
     with open(os.path.join(OUTPUT_DIR, "WEIGHT_KEYS.txt"), "w") as f:
         f.write("\n".join(listing))
@@ -563,7 +586,7 @@ def main():
         f.write("\n")
 
     # Self-check: the presets load back and reproduce the golden logits.
-    for name in CONFIGS:
+    for name in [*CONFIGS, SHARDED_NAME]:
         preset_dir = os.path.join(OUTPUT_DIR, name)
         reloaded = keras_hub.models.AlbertMaskedLM.from_preset(preset_dir)
         with np.load(os.path.join(preset_dir, "goldens.npz")) as g:

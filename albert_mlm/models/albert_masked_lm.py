@@ -168,6 +168,11 @@ class AlbertMaskedLM(keras.Model):
             if shuffle:
                 dataset = dataset.shuffle(int(dataset.cardinality()))
             dataset = dataset.batch(batch_size or 32)
+        spec = dataset.element_spec
+        if isinstance(spec, dict) or (
+            isinstance(spec, tuple) and isinstance(spec[0], dict)
+        ):
+            return dataset  # Already preprocessed: integer dicts.
         preprocessor = self.preprocessor
         dataset = dataset.map(
             lambda *segments: preprocessor(

@@ -12,7 +12,7 @@ its cache), a Hugging Face repository (`hf://owner/name`, via
 import os
 import re
 
-from albert_mlm.presets.registry import BUILT_IN_PRESETS
+from albert_mlm.presets.registry import BUILT_IN_PRESETS, shipped_presets
 
 KAGGLE_PREFIX = "kaggle://"
 HF_PREFIX = "hf://"
@@ -85,6 +85,9 @@ def resolve_preset(preset):
             f"directory path. Received: {type(preset).__name__}"
         )
     preset = os.fspath(preset)
+    shipped = shipped_presets()
+    if preset in shipped:
+        return shipped[preset]
     if preset in BUILT_IN_PRESETS:
         handle = BUILT_IN_PRESETS[preset]["kaggle_handle"]
         return _kaggle_download(preset, handle[len(KAGGLE_PREFIX) :])
@@ -97,7 +100,7 @@ def resolve_preset(preset):
     if os.sep not in preset and "/" not in preset and not os.path.exists(preset):
         raise ValueError(
             f"Unknown preset {preset!r}. Built-in presets: "
-            f"{', '.join(sorted(BUILT_IN_PRESETS))}; or pass a kaggle:// or hf:// "
+            f"{', '.join(sorted(BUILT_IN_PRESETS) + sorted(shipped))}; or pass a kaggle:// or hf:// "
             "handle or a local directory."
         )
     raise FileNotFoundError(f"Preset directory {preset!r} does not exist.")

@@ -28,6 +28,7 @@ PREPROCESSOR_FILE = "preprocessor.json"
 TOKENIZER_FILE = "tokenizer.json"
 METADATA_FILE = "metadata.json"
 BACKBONE_WEIGHTS_FILE = "model.weights.h5"
+SHARDED_BACKBONE_WEIGHTS_FILE = "model.weights.json"
 TASK_WEIGHTS_FILE = "task.weights.h5"
 VOCABULARY_PATH = os.path.join("assets", "tokenizer", "vocabulary.spm")
 
@@ -94,7 +95,8 @@ def unwrap(serialized, class_name, source):
     package = registered.split(">")[0]
     if found != class_name or package not in _PACKAGES:
         raise ValueError(
-            f"{source} holds a {registered!r}; expected {class_name} "
+            f"{source} holds a {found!r} (registered as {registered!r}); expected "
+            f"{class_name} "
             f"(registered as one of {[f'{p}>{class_name}' for p in _PACKAGES]})."
         )
     config = {

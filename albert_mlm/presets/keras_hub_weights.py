@@ -14,6 +14,9 @@ does not fit leaves the model unchanged.
 ...                        "preset/task.weights.h5")
 """
 
+import json
+import os
+
 import h5py
 import numpy as np
 
@@ -117,13 +120,40 @@ def head_weight_entries(masked_lm):
     ]
 
 
+def _weight_files(path):
+    """The `.h5` files behind `path`: itself, or the shards a Keras sharded
+    weights index (`model.weights.json`) names."""
+    path = os.fspath(path)
+    if not path.endswith(".json"):
+        return [path]
+    with open(path, encoding="utf-8") as file:
+        weight_map = json.load(file)["weight_map"]
+    directory = os.path.dirname(path)
+    names = set()
+    for value in weight_map.values():
+        names.update(value if isinstance(value, list) else [value])
+    shards = []
+    for name in sorted(names):
+        if os.path.basename(name) != name:
+            raise ValueError(f"Shard name {name!r} in {path!r} is not a plain file name.")
+        shards.append(os.path.join(directory, name))
+    return shards
+
+
 def _stage_file(path, entries):
-    with h5py.File(path, "r") as file:
-        return stage_entries(
-            entries,
-            lambda key: file[key][()] if key in file else None,
-            f"Weights file {str(path)!r}",
-        )
+    files = [h5py.File(name, "r") for name in _weight_files(path)]
+    try:
+
+        def read(key):
+            for file in files:
+                if key in file:
+                    return file[key][()]
+            return None
+
+        return stage_entries(entries, read, f"Weights file {str(path)!r}")
+    finally:
+        for file in files:
+            file.close()
 
 
 def load_keras_hub_weights(masked_lm_or_backbone, backbone_path, head_path=None):
@@ -131,7 +161,8 @@ def load_keras_hub_weights(masked_lm_or_backbone, backbone_path, head_path=None)
 
     Args:
         masked_lm_or_backbone: the model to fill.
-        backbone_path: KerasHub's `model.weights.h5`.
+        backbone_path: KerasHub's `model.weights.h5`, or the
+            `model.weights.json` index of its sharded weights.
         head_path: KerasHub's `task.weights.h5` (masked LM only), or `None`
             to leave the head as it is.
     """

@@ -46,6 +46,14 @@ class _Preset:
         serialized = hub.read_json(self.directory, file_name, self.name)
         return hub.unwrap(serialized, class_name, f"{file_name} of preset {self.name!r}")
 
+    def backbone_weights(self):
+        """`model.weights.h5`, or the index of KerasHub's sharded weights."""
+        sharded = os.path.join(self.directory, hub.SHARDED_BACKBONE_WEIGHTS_FILE)
+        single = os.path.join(self.directory, hub.BACKBONE_WEIGHTS_FILE)
+        if not os.path.isfile(single) and os.path.isfile(sharded):
+            return sharded
+        return self.path(hub.BACKBONE_WEIGHTS_FILE)
+
     def backbone_arguments(self):
         if self.config is None:
             self.path(hub.CONFIG_FILE)  # Raises FileNotFoundError.
@@ -70,7 +78,7 @@ def _backbone(preset, load_weights, overrides):
         if preset.is_transformers:
             hf.load_transformers_weights(backbone, preset.directory)
         else:
-            load_keras_hub_weights(backbone, preset.path(hub.BACKBONE_WEIGHTS_FILE))
+            load_keras_hub_weights(backbone, preset.backbone_weights())
     return backbone
 
 
@@ -174,6 +182,6 @@ def load_masked_lm(preset, load_weights=True, **overrides):
                 )
                 task_weights = None
             load_keras_hub_weights(
-                masked_lm, resolved.path(hub.BACKBONE_WEIGHTS_FILE), task_weights
+                masked_lm, resolved.backbone_weights(), task_weights
             )
     return masked_lm

@@ -34,3 +34,18 @@ PRESETS_METADATA = {
     name: {key: value for key, value in info.items() if key != "architecture"}
     for name, info in BUILT_IN_PRESETS.items()
 }
+
+
+def shipped_presets():
+    """Presets installed with the package (`presets/` in the source tree)."""
+    import importlib.resources
+
+    try:
+        root = importlib.resources.files("albert_mlm_presets")
+    except ModuleNotFoundError:
+        return {}
+    return {
+        entry.name: str(entry)
+        for entry in root.iterdir()
+        if entry.is_dir() and (entry / "config.json").is_file()
+    }

@@ -27,9 +27,16 @@ _PRESET_MARKERS = (
 )
 
 
-def _write_backbone(backbone, directory):
+def _write_backbone(backbone, directory, extra_metadata=None):
+    # Sharded weights from an earlier save would shadow nothing but mislead.
+    for name in os.listdir(directory):
+        if name == hub.SHARDED_BACKBONE_WEIGHTS_FILE or (
+            name.startswith("model_") and name.endswith(".weights.h5")
+        ):
+            os.remove(os.path.join(directory, name))
     hub.write_json(directory, hub.CONFIG_FILE, hub.backbone_json(backbone))
-    hub.write_json(directory, hub.METADATA_FILE, hub.metadata_json(backbone))
+    metadata = {**hub.metadata_json(backbone), **(extra_metadata or {})}
+    hub.write_json(directory, hub.METADATA_FILE, metadata)
     write_keras_hub_weights(
         backbone_weight_entries(backbone),
         os.path.join(directory, hub.BACKBONE_WEIGHTS_FILE),
@@ -49,8 +56,8 @@ def _write_preprocessor(preprocessor, directory):
     _write_tokenizer(preprocessor.tokenizer, directory)
 
 
-def _write_masked_lm(masked_lm, directory):
-    _write_backbone(masked_lm.backbone, directory)
+def _write_masked_lm(masked_lm, directory, extra_metadata=None):
+    _write_backbone(masked_lm.backbone, directory, extra_metadata)
     hub.write_json(directory, hub.TASK_FILE, hub.task_json(masked_lm))
     write_keras_hub_weights(
         head_weight_entries(masked_lm), os.path.join(directory, hub.TASK_WEIGHTS_FILE)
@@ -59,7 +66,7 @@ def _write_masked_lm(masked_lm, directory):
         _write_preprocessor(masked_lm.preprocessor, directory)
 
 
-def _save_atomically(write, obj, preset_dir):
+def _save_atomically(write, obj, preset_dir, **write_options):
     target = os.path.abspath(os.fspath(preset_dir))
     existing = []
     if os.path.exists(target):
@@ -77,7 +84,7 @@ def _save_atomically(write, obj, preset_dir):
     try:
         if existing:
             shutil.copytree(target, staging, dirs_exist_ok=True)
-        write(obj, staging)
+        write(obj, staging, **write_options)
         if os.path.exists(target):
             retired = staging + ".old"
             os.rename(target, retired)
@@ -102,5 +109,8 @@ def save_preprocessor(preprocessor, preset_dir):
     _save_atomically(_write_preprocessor, preprocessor, preset_dir)
 
 
-def save_masked_lm(masked_lm, preset_dir):
-    _save_atomically(_write_masked_lm, masked_lm, preset_dir)
+def save_masked_lm(masked_lm, preset_dir, extra_metadata=None):
+    """Save a masked LM; `extra_metadata` entries join `metadata.json`."""
+    _save_atomically(
+        _write_masked_lm, masked_lm, preset_dir, extra_metadata=extra_metadata
+    )

@@ -66,7 +66,6 @@ class AlbertTokenizer(PreprocessingLayer):
         super().__init__(dtype="int32", **kwargs)
         self.lowercase = bool(lowercase)
         self._processor = None
-        self._tf_tokenizer = None
         self.proto = None
         if proto is not None:
             self.set_proto(proto)
@@ -107,7 +106,6 @@ class AlbertTokenizer(PreprocessingLayer):
             )
         self.proto = bytes(proto)
         self._processor = processor
-        self._tf_tokenizer = None
         self._special_ids = {
             token: processor.piece_to_id(token) for token in _IN_TEXT_SPECIAL_TOKENS
         }
@@ -223,15 +221,13 @@ class AlbertTokenizer(PreprocessingLayer):
         return rows
 
     def _get_tf_tokenizer(self):
-        if self._tf_tokenizer is None:
-            import tensorflow as tf
-            import tensorflow_text as tf_text
+        # A new op resource inside each traced graph: one cached across
+        # graphs can be freed with the first dataset that used it, after
+        # which later datasets fail with "Resource ... does not exist".
+        import tensorflow as tf
+        import tensorflow_text as tf_text
 
-            with tf.init_scope():
-                self._tf_tokenizer = tf_text.SentencepieceTokenizer(
-                    model=self.proto, out_type=tf.int32
-                )
-        return self._tf_tokenizer
+        return tf_text.SentencepieceTokenizer(model=self.proto, out_type=tf.int32)
 
     def _tokenize_tf(self, texts):
         import tensorflow as tf

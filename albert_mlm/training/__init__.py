@@ -1,0 +1,1 @@
+"""Pretraining from raw text: vocabulary, streaming corpus, training, evaluation."""

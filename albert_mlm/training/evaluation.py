@@ -1,0 +1,52 @@
+"""Masked-token loss and top-k accuracy, and the unigram-frequency baseline.
+
+The baseline always guesses the `k` tokens most frequent in the training
+text; a model that learned anything about context must beat it.
+
+>>> counts = token_counts(tokenizer, train_lines)
+>>> evaluate_masked_lm(masked_lm, held_out_batches, counts)["top1"]
+"""
+
+import numpy as np
+
+
+def token_counts(tokenizer, lines, batch_size=1024):
+    """How often each token id occurs in a dataset of lines."""
+    counts = np.zeros(tokenizer.vocabulary_size(), "int64")
+    for batch in lines.batch(batch_size).map(tokenizer):
+        counts += np.bincount(batch.flat_values.numpy(), minlength=counts.size)
+    counts[tokenizer.special_token_ids] = 0
+    return counts
+
+
+def evaluate_masked_lm(masked_lm, batches, counts=None):
+    """Loss, top-1 and top-5 accuracy over the real masked tokens of
+    preprocessed `(x, y, sample_weight)` batches, and with `counts` the same
+    accuracies for the unigram baseline."""
+    most_frequent = np.argsort(-counts)[:5] if counts is not None else None
+    total = loss = top1 = top5 = base1 = base5 = 0.0
+    for x, labels, weights in batches:
+        logits = np.asarray(masked_lm.predict_on_batch(x), "float64")
+        labels, weights = labels.numpy(), weights.numpy().astype(bool)
+        logits, labels = logits[weights], labels[weights]
+        shifted = logits - logits.max(axis=-1, keepdims=True)
+        log_probabilities = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+        loss -= log_probabilities[np.arange(len(labels)), labels].sum()
+        ranking = np.argsort(-logits, axis=-1)[:, :5]
+        top1 += (ranking[:, 0] == labels).sum()
+        top5 += (ranking == labels[:, None]).any(axis=1).sum()
+        if most_frequent is not None:
+            base1 += (labels == most_frequent[0]).sum()
+            base5 += np.isin(labels, most_frequent).sum()
+        total += len(labels)
+    if not total:
+        raise ValueError("The evaluation text produced no masked tokens.")
+    results = {
+        "masked_tokens": int(total),
+        "loss": loss / total,
+        "top1": top1 / total,
+        "top5": top5 / total,
+    }
+    if most_frequent is not None:
+        results.update(unigram_top1=base1 / total, unigram_top5=base5 / total)
+    return results

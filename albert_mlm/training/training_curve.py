@@ -1,0 +1,35 @@
+"""`training_curve.png`: loss and masked accuracy per epoch, from the CSV log."""
+
+import csv
+
+
+def plot_training_curve(log_path, image_path):
+    """Draw the curve; returns False (and draws nothing) without matplotlib."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    with open(log_path, encoding="utf-8") as file:
+        rows = list(csv.DictReader(file))
+    if not rows:
+        return False
+    epochs = [int(row["epoch"]) + 1 for row in rows]
+    figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
+    for axis, metric, title in [
+        (loss_axis, "loss", "masked-token loss"),
+        (accuracy_axis, "sparse_categorical_accuracy", "masked-token accuracy"),
+    ]:
+        for prefix, label in [("", "train"), ("val_", "held out")]:
+            if prefix + metric in rows[0]:
+                values = [float(row[prefix + metric]) for row in rows]
+                axis.plot(epochs, values, marker="o", label=label)
+        axis.set_xlabel("epoch")
+        axis.set_title(title)
+        axis.legend()
+    figure.tight_layout()
+    figure.savefig(image_path, dpi=100)
+    plt.close(figure)
+    return True

@@ -1,0 +1,51 @@
+"""Train a SentencePiece vocabulary with ALBERT's special tokens.
+
+Lines are streamed to the trainer through the uncased normalisation, so the
+vocabulary sees text as `AlbertTokenizer` will give it: `<pad>`=0, `<unk>`=1,
+`[CLS]`=2, `[SEP]`=3, `[MASK]`=4, as in the published ALBERT vocabulary.
+
+>>> proto = train_vocabulary(["corpus.txt"], vocabulary_size=8000)
+"""
+
+import io
+import re
+
+import sentencepiece
+
+from albert_mlm.text.normalization import normalize_text
+from albert_mlm.training.corpus import CorpusError, iterate_lines
+
+
+def train_vocabulary(files, vocabulary_size, lowercase=True, max_sentences=1_000_000):
+    """Serialized SentencePiece model (bytes) trained on `files`."""
+    model = io.BytesIO()
+    sentences = (
+        normalize_text(line) if lowercase else line for line in iterate_lines(files)
+    )
+    try:
+        sentencepiece.SentencePieceTrainer.train(
+            sentence_iterator=sentences,
+            model_writer=model,
+            vocab_size=vocabulary_size,
+            model_type="unigram",
+            character_coverage=0.9995,
+            input_sentence_size=max_sentences,
+            shuffle_input_sentence=True,
+            pad_id=0,
+            unk_id=1,
+            bos_id=-1,
+            eos_id=-1,
+            control_symbols=["[CLS]", "[SEP]"],
+            user_defined_symbols=["[MASK]"],
+            minloglevel=2,
+            num_threads=2,
+        )
+    except RuntimeError as error:
+        limit = re.search(r"<= (\d+)", str(error))
+        if "Vocabulary size" in str(error) and limit:
+            raise CorpusError(
+                f"The corpus is too small for --vocab-size {vocabulary_size}: it "
+                f"supports at most {limit.group(1)} pieces."
+            ) from None
+        raise
+    return model.getvalue()
