@@ -16,6 +16,8 @@ import json
 import math
 import os
 import shutil
+import signal
+import threading
 
 import keras
 
@@ -38,6 +40,38 @@ OPTIONS_FILE = "pretraining.json"
 
 class PretrainError(RuntimeError):
     """A pretraining failure with a one-line, actionable message."""
+
+
+class _StopOnInterrupt(keras.callbacks.Callback):
+    """Turns Ctrl-C into a clean stop at the end of the current step.
+
+    A KeyboardInterrupt raised mid-step could land inside a checkpoint write
+    and leave it unreadable; instead training stops between steps, with the
+    last completed checkpoint intact. A second Ctrl-C interrupts at once.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.interrupted = False
+        self._previous_handler = None
+
+    def _handle(self, signal_number, frame):
+        self.interrupted = True
+        self.model.stop_training = True
+        signal.signal(signal.SIGINT, self._previous_handler)
+
+    def on_train_begin(self, logs=None):
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._handle)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.interrupted:
+            self.model.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
 
 
 @dataclasses.dataclass
@@ -164,6 +198,7 @@ def pretrain(options, log=print):
             os.path.join(options.out, LOG_FILE), append=options.resume
         ),
         keras.callbacks.TerminateOnNaN(),
+        interrupt := _StopOnInterrupt(),
     ]
     try:
         history = masked_lm.fit(
@@ -175,11 +210,13 @@ def pretrain(options, log=print):
             verbose=1 if log is print else 0,
         )
     except KeyboardInterrupt:
+        interrupt.interrupted = True
+    if interrupt.interrupted:
         raise PretrainError(
             "Interrupted. The last checkpoint is kept in "
             f"{os.path.join(options.out, CHECKPOINT_DIR)!r}; rerun the same "
             "command with --resume to continue."
-        ) from None
+        )
     losses = history.history.get("loss", [])
     if losses and not math.isfinite(losses[-1]):
         raise PretrainError(
