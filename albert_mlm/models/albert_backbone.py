@@ -6,7 +6,7 @@ from albert_mlm.argument_checks import require_positive_int, require_rate
 from albert_mlm.layers.activations import get_activation
 from albert_mlm.layers.encoder_block import EncoderBlock
 from albert_mlm.layers.position_embedding import PositionEmbedding
-from albert_mlm.presets.registry import PRESETS_METADATA
+from albert_mlm.presets.preset_methods import PresetMethods
 
 
 def albert_kernel_initializer():
@@ -14,7 +14,7 @@ def albert_kernel_initializer():
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
-class AlbertBackbone(keras.Model):
+class AlbertBackbone(PresetMethods, keras.Model):
     """ALBERT encoder network (Lan et al., 2019), a functional Keras model.
 
     Token, position and segment embeddings of width `embedding_dim` are
@@ -51,6 +51,8 @@ class AlbertBackbone(keras.Model):
     >>> outputs["sequence_output"].shape, outputs["pooled_output"].shape
     ((1, 6, 16), (1, 16))
     """
+
+    _preset_kind = "backbone"
 
     def __init__(
         self,
@@ -210,27 +212,6 @@ class AlbertBackbone(keras.Model):
         self.num_segments = num_segments
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
-
-    # === Presets ===
-
-    presets = PRESETS_METADATA
-
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Build from a built-in name, `kaggle://`/`hf://` handle or directory.
-
-        Directories may hold a KerasHub preset or a transformers checkpoint;
-        keyword arguments override the stored config.
-        """
-        from albert_mlm.presets.loading import load_backbone
-
-        return load_backbone(preset, load_weights=load_weights, **kwargs)
-
-    def save_to_preset(self, preset_dir):
-        """Write a KerasHub-format preset directory (atomically)."""
-        from albert_mlm.presets.saving import save_backbone
-
-        save_backbone(self, preset_dir)
 
     def get_config(self):
         return {

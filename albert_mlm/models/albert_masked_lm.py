@@ -5,12 +5,12 @@ import numpy as np
 
 from albert_mlm.layers.masked_lm_head import MaskedLMHead
 from albert_mlm.models.albert_backbone import AlbertBackbone, albert_kernel_initializer
-from albert_mlm.presets.registry import PRESETS_METADATA
+from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
-class AlbertMaskedLM(keras.Model):
+class AlbertMaskedLM(PresetMethods, keras.Model):
     """An end-to-end ALBERT model for masked language modelling.
 
     Predicts the original tokens at `mask_positions`. With a `preprocessor`,
@@ -33,6 +33,8 @@ class AlbertMaskedLM(keras.Model):
     >>> masked_lm = AlbertMaskedLM(backbone, preprocessor)
     >>> history = masked_lm.fit(["the quick brown fox.", "a dog."], batch_size=2)
     """
+
+    _preset_kind = "masked_lm"
 
     def __init__(
         self, backbone, preprocessor=None, head_layer_norm_epsilon=1e-5, **kwargs
@@ -181,27 +183,6 @@ class AlbertMaskedLM(keras.Model):
             num_parallel_calls=tf.data.AUTOTUNE,
         )
         return dataset.prefetch(tf.data.AUTOTUNE)
-
-    # === Presets ===
-
-    presets = PRESETS_METADATA
-
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Build from a built-in name, `kaggle://`/`hf://` handle or directory.
-
-        Directories may hold a KerasHub preset or a transformers checkpoint;
-        keyword arguments override the stored config.
-        """
-        from albert_mlm.presets.loading import load_masked_lm
-
-        return load_masked_lm(preset, load_weights=load_weights, **kwargs)
-
-    def save_to_preset(self, preset_dir):
-        """Write a KerasHub-format preset directory (atomically)."""
-        from albert_mlm.presets.saving import save_masked_lm
-
-        save_masked_lm(self, preset_dir)
 
     # === Config ===
 

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 
 from albert_mlm.argument_checks import require_choice, require_positive_int
-from albert_mlm.presets.registry import PRESETS_METADATA
+from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.text.albert_tokenizer import AlbertTokenizer, _in_tf_graph
 from albert_mlm.text.mask_generator import MaskGenerator, validate_masking_arguments
 from albert_mlm.text.preprocessing_layer import PreprocessingLayer
@@ -15,7 +15,7 @@ _MIN_SEQUENCE_LENGTH = 3
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
-class AlbertMaskedLMPreprocessor(PreprocessingLayer):
+class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
     """Tokenizes, packs and dynamically masks text for `AlbertMaskedLM`.
 
     Takes a string, a batch of strings, or a tuple of one or two such batches
@@ -43,6 +43,8 @@ class AlbertMaskedLMPreprocessor(PreprocessingLayer):
     >>> x["token_ids"].shape, y.shape
     ((2, 12), (2, 4))
     """
+
+    _preset_kind = "preprocessor"
 
     def __init__(
         self,
@@ -136,27 +138,6 @@ class AlbertMaskedLMPreprocessor(PreprocessingLayer):
                 lambda t: keras.ops.convert_to_tensor(t.numpy()), outputs
             )
         return outputs
-
-    # === Presets ===
-
-    presets = PRESETS_METADATA
-
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Build from a built-in name, `kaggle://`/`hf://` handle or directory.
-
-        Directories may hold a KerasHub preset or a transformers checkpoint;
-        keyword arguments override the stored config.
-        """
-        from albert_mlm.presets.loading import load_preprocessor
-
-        return load_preprocessor(preset, load_weights=load_weights, **kwargs)
-
-    def save_to_preset(self, preset_dir):
-        """Write a KerasHub-format preset directory (atomically)."""
-        from albert_mlm.presets.saving import save_preprocessor
-
-        save_preprocessor(self, preset_dir)
 
     def get_config(self):
         config = super().get_config()

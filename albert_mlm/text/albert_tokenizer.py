@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import sentencepiece
 
-from albert_mlm.presets.registry import PRESETS_METADATA
+from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.text.normalization import (
     normalize_text,
     normalize_text_tf,
@@ -38,7 +38,7 @@ def _in_tf_graph(inputs):
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
-class AlbertTokenizer(PreprocessingLayer):
+class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     """ALBERT tokenizer: uncased normalisation, then a SentencePiece model.
 
     Eagerly it runs the `sentencepiece` package; inside `tf.data` (or any
@@ -60,6 +60,8 @@ class AlbertTokenizer(PreprocessingLayer):
     >>> tokenizer.detokenize(ids)
     'the quick brown fox.'
     """
+
+    _preset_kind = "tokenizer"
 
     def __init__(self, proto=None, lowercase=True, **kwargs):
         kwargs.pop("dtype", None)  # Token ids are always int32.
@@ -304,27 +306,6 @@ class AlbertTokenizer(PreprocessingLayer):
 
     def load_assets(self, dir_path):
         self.set_proto(os.path.join(dir_path, VOCABULARY_FILE))
-
-    # === Presets ===
-
-    presets = PRESETS_METADATA
-
-    @classmethod
-    def from_preset(cls, preset, load_weights=True, **kwargs):
-        """Build from a built-in name, `kaggle://`/`hf://` handle or directory.
-
-        Directories may hold a KerasHub preset or a transformers checkpoint;
-        keyword arguments override the stored config.
-        """
-        from albert_mlm.presets.loading import load_tokenizer
-
-        return load_tokenizer(preset, load_weights=load_weights, **kwargs)
-
-    def save_to_preset(self, preset_dir):
-        """Write a KerasHub-format preset directory (atomically)."""
-        from albert_mlm.presets.saving import save_tokenizer
-
-        save_tokenizer(self, preset_dir)
 
     def get_config(self):
         config = super().get_config()
