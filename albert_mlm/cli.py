@@ -174,7 +174,6 @@ def build_parser():
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
         args.run(args)
     except (ValueError, TypeError, OSError, ImportError, RuntimeError) as error:

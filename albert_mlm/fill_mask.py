@@ -1,8 +1,9 @@
 """Fill `[MASK]` tokens in text with a masked LM's most likely candidates.
 
 >>> masked_lm = AlbertMaskedLM.from_preset("albert_tiny_en_uncased")
->>> fill_mask(masked_lm, ["the capital of [MASK] is paris."], top_k=3)[0][0][0]
-{'token': 'france', 'probability': 0.41}
+>>> best = fill_mask(masked_lm, ["a young [MASK] that barks."], top_k=3)[0][0][0]
+>>> sorted(best)
+['probability', 'token']
 """
 
 import keras

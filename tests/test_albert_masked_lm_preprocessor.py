@@ -9,7 +9,12 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import KERAS_HUB_DIR, VOCABULARY_PATH
+from conftest import (
+    ACCENTED_GOLDENS,
+    KERAS_HUB_TOKENIZATION,
+    MASK_GOLDENS,
+    VOCABULARY_PATH,
+)
 
 from albert_mlm import AlbertMaskedLMPreprocessor, AlbertTokenizer
 
@@ -18,18 +23,8 @@ UNSELECTABLE = [PAD, CLS, SEP, MASK]
 VOCABULARY_SIZE = 400
 X_KEYS = {"token_ids", "padding_mask", "segment_ids", "mask_positions"}
 
-with open(KERAS_HUB_DIR / "tokenization.json", encoding="utf-8") as _file:
-    GOLDENS = json.load(_file)
+GOLDENS = KERAS_HUB_TOKENIZATION
 
-# Golden inputs our tokenizer splits differently from KerasHub 0.32 (see
-# tests/test_albert_tokenizer.py): accents are stripped, and no '▁' piece is
-# emitted before a '[MASK]' written in the text.
-ACCENTED_GOLDENS = {
-    "a   naïve   student   visited    the   café.",
-    "the crème brûlée (99) explains a tiny piano - gently.",
-    '"sleepy cats," whispered zoë, "are never busy."',
-}
-MASK_GOLDENS = {"the [MASK] sat near the river."}
 
 WORDS = (
     "the quick brown fox jumped over lazy dog . , a cat sat near river "

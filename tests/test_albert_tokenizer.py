@@ -10,7 +10,12 @@ import numpy as np
 import pytest
 import sentencepiece
 import tensorflow as tf
-from conftest import KERAS_HUB_DIR, VOCABULARY_PATH
+from conftest import (
+    ACCENTED_GOLDENS,
+    KERAS_HUB_TOKENIZATION,
+    MASK_GOLDENS,
+    VOCABULARY_PATH,
+)
 
 from albert_mlm import AlbertTokenizer
 from albert_mlm.text.normalization import normalize_text, normalize_text_tf
@@ -19,20 +24,8 @@ PAD, UNK, CLS, SEP, MASK = 0, 1, 2, 3, 4
 VOCABULARY_SIZE = 400
 ALL_SPECIAL_TOKENS = ["<pad>", "<unk>", "[CLS]", "[SEP]", "[MASK]"]
 
-with open(KERAS_HUB_DIR / "tokenization.json", encoding="utf-8") as _file:
-    GOLDENS = json.load(_file)
+GOLDENS = KERAS_HUB_TOKENIZATION
 
-# Golden sentences on which our tokenizer deliberately differs from KerasHub
-# 0.32, which neither strips accents nor splits out special tokens written in
-# the text. We follow Hugging Face's ALBERT tokenizer on both counts (the
-# uncased normalisation, and "[MASK]" in text becoming one id with no "▁"
-# before it), so these sentences are left out of the id comparison.
-ACCENTED_GOLDENS = {
-    "a   naïve   student   visited    the   café.",
-    "the crème brûlée (99) explains a tiny piano - gently.",
-    '"sleepy cats," whispered zoë, "are never busy."',
-}
-MASK_GOLDENS = {"the [MASK] sat near the river."}
 
 # Strings that stress normalisation: whitespace of every kind, quotes,
 # compatibility characters, accents, case.
