@@ -67,6 +67,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
+from golden_batch import golden_batch  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = os.path.join(REPO_ROOT, "tests", "data")
@@ -223,20 +224,14 @@ def randomize_weights(model, seed):
 
 
 def golden_inputs(vocabulary_size):
-    rng = np.random.default_rng(INPUT_SEED)
-    batch = len(ROW_LENGTHS)
-    token_ids = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
-    segment_ids = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
-    padding_mask = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
-    mask_positions = np.zeros((batch, MASK_SELECTION_LENGTH), dtype=np.int32)
-    for row, (length, split) in enumerate(
-        zip(ROW_LENGTHS, SEGMENT_SPLITS, strict=True)
-    ):
-        token_ids[row, :length] = rng.integers(5, vocabulary_size, size=length)
-        segment_ids[row, split:length] = 1
-        padding_mask[row, :length] = 1
-        positions = rng.choice(length, size=MASK_SELECTION_LENGTH, replace=False)
-        mask_positions[row] = np.sort(positions)
+    token_ids, segment_ids, padding_mask, mask_positions = golden_batch(
+        vocabulary_size,
+        ROW_LENGTHS,
+        SEGMENT_SPLITS,
+        BATCH_LENGTH,
+        MASK_SELECTION_LENGTH,
+        INPUT_SEED,
+    )
     return {
         "token_ids": token_ids,
         "segment_ids": segment_ids,

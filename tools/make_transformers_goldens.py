@@ -78,6 +78,7 @@ import numpy as np
 import sentencepiece as spm
 import torch
 import transformers
+from golden_batch import golden_batch
 from safetensors import safe_open
 from transformers import (
     AlbertConfig,
@@ -308,20 +309,14 @@ def build_model(case):
 
 
 def golden_inputs():
-    rng = np.random.default_rng(INPUT_SEED)
-    batch = len(ROW_LENGTHS)
-    input_ids = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
-    token_type_ids = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
-    attention_mask = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
-    mask_positions = np.zeros((batch, NUM_MASKS), dtype=np.int32)
-    for row, (length, split) in enumerate(
-        zip(ROW_LENGTHS, SEGMENT_SPLITS, strict=True)
-    ):
-        input_ids[row, :length] = rng.integers(5, VOCABULARY_SIZE, size=length)
-        token_type_ids[row, split:length] = 1
-        attention_mask[row, :length] = 1
-        positions = rng.choice(length, size=NUM_MASKS, replace=False)
-        mask_positions[row] = np.sort(positions)
+    input_ids, token_type_ids, attention_mask, mask_positions = golden_batch(
+        VOCABULARY_SIZE,
+        ROW_LENGTHS,
+        SEGMENT_SPLITS,
+        BATCH_LENGTH,
+        NUM_MASKS,
+        INPUT_SEED,
+    )
     return {
         "input_ids": input_ids,
         "token_type_ids": token_type_ids,
