@@ -44,8 +44,16 @@ def split_lines(files, holdout_every):
     """`(train, held_out)` datasets of stripped, non-empty lines."""
     import tensorflow as tf
 
+    def is_held_out(index, line):
+        return index % holdout_every == 0
+
+    def is_train(index, line):
+        return index % holdout_every != 0
+
+    def drop_index(index, line):
+        return line
+
     lines = tf.data.TextLineDataset(files).map(tf.strings.strip)
     lines = lines.filter(lambda line: tf.strings.length(line) > 0).enumerate()
-    held_out = lines.filter(lambda index, _: index % holdout_every == 0)
-    train = lines.filter(lambda index, _: index % holdout_every != 0)
-    return train.map(lambda _, line: line), held_out.map(lambda _, line: line)
+    held_out = lines.filter(is_held_out).map(drop_index)
+    return lines.filter(is_train).map(drop_index), held_out

@@ -26,6 +26,7 @@ def evaluate_masked_lm(masked_lm, batches, counts=None):
     most_frequent = np.argsort(-counts)[:5] if counts is not None else None
     total = loss = top1 = top5 = base1 = base5 = 0.0
     for x, labels, weights in batches:
+        x = {key: value.numpy() for key, value in x.items()}  # Any backend.
         logits = np.asarray(masked_lm.predict_on_batch(x), "float64")
         labels, weights = labels.numpy(), weights.numpy().astype(bool)
         logits, labels = logits[weights], labels[weights]

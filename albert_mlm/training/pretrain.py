@@ -42,12 +42,18 @@ class PretrainError(RuntimeError):
     """A pretraining failure with a one-line, actionable message."""
 
 
+class _Interrupted(Exception):
+    """Raised between training steps after Ctrl-C."""
+
+
 class _StopOnInterrupt(keras.callbacks.Callback):
     """Turns Ctrl-C into a clean stop at the end of the current step.
 
     A KeyboardInterrupt raised mid-step could land inside a checkpoint write
-    and leave it unreadable; instead training stops between steps, with the
-    last completed checkpoint intact. A second Ctrl-C interrupts at once.
+    and leave it unreadable; instead the signal only sets a flag, and training
+    leaves between steps (by raising `_Interrupted`, so no validation runs on
+    a half-finished epoch), with the last completed checkpoint intact. A second
+    Ctrl-C interrupts at once.
     """
 
     def __init__(self):
@@ -57,8 +63,9 @@ class _StopOnInterrupt(keras.callbacks.Callback):
 
     def _handle(self, signal_number, frame):
         self.interrupted = True
-        self.model.stop_training = True
-        signal.signal(signal.SIGINT, self._previous_handler)
+        signal.signal(
+            signal.SIGINT, self._previous_handler or signal.default_int_handler
+        )
 
     def on_train_begin(self, logs=None):
         if threading.current_thread() is threading.main_thread():
@@ -66,9 +73,12 @@ class _StopOnInterrupt(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         if self.interrupted:
-            self.model.stop_training = True
+            raise _Interrupted()
 
     def on_train_end(self, logs=None):
+        self._restore()
+
+    def _restore(self):
         if self._previous_handler is not None:
             signal.signal(signal.SIGINT, self._previous_handler)
             self._previous_handler = None
@@ -209,8 +219,10 @@ def pretrain(options, log=print):
             callbacks=callbacks,
             verbose=1 if log is print else 0,
         )
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, _Interrupted):
         interrupt.interrupted = True
+    finally:
+        interrupt._restore()
     if interrupt.interrupted:
         raise PretrainError(
             "Interrupted. The last checkpoint is kept in "
