@@ -58,7 +58,6 @@ import json
 import os
 import shutil
 import sys
-import zipfile
 
 import h5py
 import numpy as np
@@ -67,7 +66,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
-from golden_batch import golden_batch  # noqa: E402
+from golden_data import golden_batch, save_npz_deterministic  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA_DIR = os.path.join(REPO_ROOT, "tests", "data")
@@ -255,19 +254,6 @@ def compute_goldens(masked_lm, inputs):
     ).astype(np.float32)
     goldens["logits"] = keras.ops.convert_to_numpy(logits).astype(np.float32)
     return goldens
-
-
-def save_npz_deterministic(path, arrays):
-    """Like `np.savez`, but with fixed zip timestamps (byte-reproducible)."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-        for key in sorted(arrays):
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED
-            info.external_attr = 0o644 << 16
-            with zf.open(info, "w", force_zip64=True) as f:
-                np.lib.format.write_array(
-                    f, np.ascontiguousarray(arrays[key]), allow_pickle=False
-                )
 
 
 # --- Weight key listing ------------------------------------------------------

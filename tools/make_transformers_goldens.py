@@ -72,13 +72,12 @@ import os
 import shutil
 import tempfile
 import unicodedata
-import zipfile
 
 import numpy as np
 import sentencepiece as spm
 import torch
 import transformers
-from golden_batch import golden_batch
+from golden_data import golden_batch, save_npz_deterministic
 from safetensors import safe_open
 from transformers import (
     AlbertConfig,
@@ -226,19 +225,6 @@ def _log(*args):
 
 
 # --- Deterministic writers ----------------------------------------------------
-
-
-def save_npz_deterministic(path, arrays):
-    """Like `np.savez`, but with fixed zip timestamps (byte-reproducible)."""
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
-        for key in sorted(arrays):
-            info = zipfile.ZipInfo(f"{key}.npy", date_time=(1980, 1, 1, 0, 0, 0))
-            info.compress_type = zipfile.ZIP_STORED
-            info.external_attr = 0o644 << 16
-            with zf.open(info, "w", force_zip64=True) as f:
-                np.lib.format.write_array(
-                    f, np.ascontiguousarray(arrays[key]), allow_pickle=False
-                )
 
 
 def write_json(path, obj):
