@@ -55,6 +55,17 @@ def _expected_selections(rate, num_selectable, mask_selection_length):
     return min(math.ceil(Fraction(str(rate)) * num_selectable), mask_selection_length)
 
 
+def _packer_only(tokenizer, sequence_length=16, **kwargs):
+    """A preprocessor that masks nothing: its outputs are the packed ids."""
+    return AlbertMaskedLMPreprocessor(
+        tokenizer,
+        sequence_length=sequence_length,
+        mask_selection_rate=0.0,
+        mask_selection_length=kwargs.pop("mask_selection_length", 4),
+        **kwargs,
+    )
+
+
 def _unmasked_copy(preprocessor):
     """The same preprocessor with nothing masked: its ids are the packed ids."""
     config = preprocessor.get_config()
@@ -275,13 +286,7 @@ def test_empty_strings(tokenizer):
 
 @pytest.mark.parametrize("truncate", ["round_robin", "waterfall"])
 def test_truncation_single(tokenizer, truncate):
-    preprocessor = AlbertMaskedLMPreprocessor(
-        tokenizer,
-        sequence_length=16,
-        truncate=truncate,
-        mask_selection_rate=0.0,
-        mask_selection_length=4,
-    )
+    preprocessor = _packer_only(tokenizer, truncate=truncate)
     texts = _random_texts(6, 30, 40, seed=3)
     x, _, _ = preprocessor(texts)
     token_ids = _np(x["token_ids"])
@@ -296,13 +301,7 @@ def test_truncation_single(tokenizer, truncate):
 
 @pytest.mark.parametrize("truncate", ["round_robin", "waterfall"])
 def test_truncation_pairs(tokenizer, truncate):
-    preprocessor = AlbertMaskedLMPreprocessor(
-        tokenizer,
-        sequence_length=16,
-        truncate=truncate,
-        mask_selection_rate=0.0,
-        mask_selection_length=4,
-    )
+    preprocessor = _packer_only(tokenizer, truncate=truncate)
     firsts = _random_texts(5, 10, 20, seed=4)
     seconds = _random_texts(5, 1, 20, seed=5)
     x, _, _ = preprocessor((firsts, seconds))
@@ -474,9 +473,7 @@ def test_dynamic_masking(preprocessor):
 
 
 def test_tf_data_batched_matches_direct_call(tokenizer):
-    preprocessor = AlbertMaskedLMPreprocessor(
-        tokenizer, sequence_length=16, mask_selection_rate=0.0, mask_selection_length=4
-    )
+    preprocessor = _packer_only(tokenizer)
     texts = _random_texts(10, 0, 20, seed=41, specials=True)
     texts += ["", "The Quick BROWN Fox", "a naïve café"]
     direct, _, _ = preprocessor(texts)
@@ -494,9 +491,7 @@ def test_tf_data_batched_matches_direct_call(tokenizer):
 
 
 def test_tf_data_unbatched_and_pairs(tokenizer):
-    preprocessor = AlbertMaskedLMPreprocessor(
-        tokenizer, sequence_length=16, mask_selection_rate=0.0, mask_selection_length=4
-    )
+    preprocessor = _packer_only(tokenizer)
     firsts = _random_texts(5, 0, 10, seed=42)
     seconds = _random_texts(5, 0, 10, seed=43)
     single = tf.data.Dataset.from_tensor_slices(firsts).map(preprocessor)
