@@ -568,10 +568,85 @@ def matmul_gflops(dtype, size):
     return 2 * size**3 * count / statistics.median(seconds) / 1e9
 
 
+def compiled(function):
+    """`function` compiled the way the Keras backend runs a model's step."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return tf.function(function)
+    if backend == "jax":
+        import jax
+
+        return jax.jit(function)
+    return function  # Keras runs PyTorch eagerly.
+
+
+def model_matmul_bound(config, args, dtype):
+    """Tokens/s of the model's forward matmuls alone: an upper bound.
+
+    The same matrix shapes as one forward pass of the masked-LM model
+    (embedding projection; fused query/key/value, attention output and both
+    feed-forward matmuls per block call; the head at the masked rows), in
+    `dtype`, chained so that none can be skipped, compiled as the backend
+    compiles a model step, and nothing else: no attention scores, norms,
+    activations, casts or framework overhead. No implementation on this
+    backend can predict faster than this.
+    """
+    from keras import ops
+
+    h, e = config["hidden_dim"], config["embedding_dim"]
+    i, v = config["intermediate_dim"], config["vocabulary_size"]
+    block_calls = config["num_layers"] * config["num_inner_repetitions"]
+    rows = args.batch_size * args.sequence_length
+    masked_rows = args.batch_size * args.mask_selection_length
+    rng = np.random.default_rng(0)
+
+    def tensor(*shape):
+        return ops.cast(ops.convert_to_tensor(0.02 * rng.standard_normal(shape)), dtype)
+
+    weights = {
+        "projection": tensor(e, h),
+        "query_key_value": tensor(h, 3 * h),
+        "attention_output": tensor(h, h),
+        "intermediate": tensor(h, i),
+        "output": tensor(i, h),
+        "head": tensor(h, e),
+        "vocabulary": tensor(e, v),
+    }
+    embeddings = tensor(rows, e)
+
+    def forward(x):
+        x = ops.matmul(x, weights["projection"])
+        for _ in range(block_calls):
+            query_key_value = ops.matmul(x, weights["query_key_value"])
+            x = ops.matmul(query_key_value[:, :h], weights["attention_output"])
+            x = ops.matmul(ops.matmul(x, weights["intermediate"]), weights["output"])
+        logits = ops.matmul(
+            ops.matmul(x[:masked_rows], weights["head"]), weights["vocabulary"]
+        )
+        return ops.cast(logits[0, 0], "float32")
+
+    step = compiled(forward)
+    seconds = time_calls(
+        lambda: ops.convert_to_numpy(step(embeddings)), warmup=2, repeats=MATMUL_TRIALS
+    )
+    return throughput(rows, seconds)
+
+
 def run_ceiling(workdir, args):
     import keras
 
+    compute_dtype = "bfloat16" if args.precision == "mixed_bfloat16" else "float32"
     return {
+        "model_matmul_bound": {
+            "dtype": compute_dtype,
+            "predict_tokens": model_matmul_bound(
+                model_config(args), args, compute_dtype
+            ),
+        },
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "device": keras_device_name(),
@@ -693,6 +768,14 @@ def print_report(report):
             f"{ceiling['device']}): float32 {gflops['float32']:,.1f} GFLOP/s, "
             f"bfloat16 {gflops['bfloat16']:,.1f} GFLOP/s"
         )
+        bound = ceiling["model_matmul_bound"]
+        print(
+            f"the model's matmuls alone ({bound['dtype']}, same shapes, nothing "
+            f"else): {format_rate(bound['predict_tokens']['per_second'])} tok/s "
+            "forward, so at most about "
+            f"{format_rate(bound['predict_tokens']['per_second'] / 3)} tok/s "
+            "training (3 x the matmul work)"
+        )
     else:
         print(f"matmul ceiling: failed ({ceiling.get('reason')})")
     print(
@@ -732,6 +815,18 @@ def print_report(report):
         values = [report["ratios"][key][name] for key in report["ratios"]]
         cells = ["-" if v is None else f"{v:.2f}x" for v in values]
         print(f"{'vs ' + name:<22}{cells[0]:>10}{cells[1]:>10}{cells[2]:>12}")
+    if ceiling.get("status") == "ok":
+        bound = ceiling["model_matmul_bound"]["predict_tokens"]["per_second"]
+        for name in IMPLEMENTATIONS[1:]:
+            result = report["implementations"][name]
+            if result["status"] != "ok":
+                continue
+            train = bound / 3 / result["train_tokens"]["per_second"]
+            predict = bound / result["predict_tokens"]["per_second"]
+            print(
+                f"{'bound vs ' + name:<22}{train:>9.2f}x{predict:>9.2f}x"
+                "  (matmuls alone / theirs: the most any implementation reaches)"
+            )
     print()
     print("notes:")
     for note in NOTES:
