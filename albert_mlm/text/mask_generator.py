@@ -18,6 +18,11 @@ def validate_masking_arguments(
         )
 
 
+# Far above float64's error on rate * n (n < 2**20), far below any real
+# fractional part of a rate written with up to 6 decimals.
+_ROUNDING_MARGIN = 1e-9
+
+
 class MaskGenerator:
     """Selects tokens to predict and replaces them, BERT style.
 
@@ -71,10 +76,12 @@ class MaskGenerator:
         selectable = tf.ones_like(token_ids, dtype=tf.bool)
         for token_id in self.unselectable_token_ids:
             selectable &= tf.not_equal(token_ids, token_id)
-        # float64, so ceil(0.15 * 100) is 15 as documented (float32 gives 16).
+        # The decimal ceil(rate * n): float64, less a margin far above its
+        # rounding error, so 0.07 * 100 (7.000000000000001) selects 7, not 8.
         num_selectable = tf.reduce_sum(tf.cast(selectable, tf.float64), axis=1)
+        product = num_selectable * self.mask_selection_rate
         num_to_select = tf.minimum(
-            tf.cast(tf.math.ceil(num_selectable * self.mask_selection_rate), tf.int32),
+            tf.cast(tf.math.ceil(product - _ROUNDING_MARGIN), tf.int32),
             self.mask_selection_length,
         )
         # Rank selectable positions by a random score; the first
