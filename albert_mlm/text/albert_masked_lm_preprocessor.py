@@ -118,6 +118,11 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
             )
         in_graph = _in_tf_graph(segments[0])
         rows, is_batch = zip(*(_ragged_batch(self.tokenizer(s)) for s in segments))
+        if len(set(is_batch)) > 1:
+            raise ValueError(
+                "The two segments must both be single strings or both be batches "
+                "of strings. Received one of each."
+            )
         token_ids, segment_ids = self._packer()(rows)
         padding_mask = tf.cast(token_ids != self.tokenizer.pad_token_id, "int32")
         masked = self._masker()(token_ids)

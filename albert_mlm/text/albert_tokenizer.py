@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import sentencepiece
 
+from albert_mlm.argument_checks import require_bool
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.text.normalization import (
     normalize_text,
@@ -66,7 +67,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     def __init__(self, proto=None, lowercase=True, **kwargs):
         kwargs.pop("dtype", None)  # Token ids are always int32.
         super().__init__(dtype="int32", **kwargs)
-        self.lowercase = bool(lowercase)
+        self.lowercase = require_bool("lowercase", lowercase)
         self._processor = None
         self.proto = None
         if proto is not None:
@@ -78,6 +79,12 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         """Load a SentencePiece model from a path or serialized bytes."""
         if isinstance(proto, str | os.PathLike):
             path = os.fspath(proto)
+            if os.path.isdir(path):
+                raise IsADirectoryError(
+                    f"`proto` must be a SentencePiece model file, not a directory: "
+                    f"{path!r}. Load a saved tokenizer directory with "
+                    "`AlbertTokenizer.from_preset`."
+                )
             if not os.path.isfile(path):
                 raise FileNotFoundError(
                     f"SentencePiece model file not found: {path!r} (argument `proto`)."
@@ -234,7 +241,11 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     def _tokenize_tf(self, texts):
         import tensorflow as tf
 
-        texts = tf.convert_to_tensor(texts, dtype=tf.string)
+        texts = tf.convert_to_tensor(texts)
+        if texts.dtype != tf.string:
+            raise TypeError(
+                _STRINGS_EXPECTED + f"Received a tensor of dtype {texts.dtype.name}."
+            )
         is_scalar = texts.shape.rank == 0
         if is_scalar:
             texts = texts[None]
@@ -287,15 +298,9 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         processor = self._require_vocabulary()
         if _in_tf_graph(ids):
             return self._get_tf_tokenizer().detokenize(ids)
-        if hasattr(ids, "numpy"):
-            ids = ids.numpy()
-        if (
-            isinstance(ids, np.ndarray)
-            and ids.ndim == 1
-            or (isinstance(ids, list) and all(np.isscalar(i) for i in ids))
-        ):
-            return processor.decode([int(i) for i in ids])
-        return [processor.decode([int(i) for i in row]) for row in ids]
+        rows, is_batch = _to_id_rows(ids, processor.get_piece_size())
+        texts = [processor.decode(row) for row in rows]
+        return texts if is_batch else texts[0]
 
     # === Saving ===
 
@@ -314,15 +319,24 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         return config
 
 
+_STRINGS_EXPECTED = (
+    "AlbertTokenizer takes a string or a batch of strings (a list, tuple, 1-D "
+    "array or tensor). "
+)
+
+
 def _to_python_strings(inputs):
     """`(list of str, is_batch)` from a string, bytes, list, array or tensor."""
     if hasattr(inputs, "numpy"):
         inputs = inputs.numpy()
     if isinstance(inputs, np.ndarray):
+        if inputs.dtype.kind not in "SUO":
+            raise TypeError(
+                _STRINGS_EXPECTED + f"Received an array of dtype {inputs.dtype}."
+            )
         if inputs.ndim > 1:
             raise ValueError(
-                "Expected a string or a 1-D batch of strings. Received an array "
-                f"of shape {inputs.shape}."
+                _STRINGS_EXPECTED + f"Received an array of shape {inputs.shape}."
             )
         inputs = inputs.item() if inputs.ndim == 0 else inputs.tolist()
     is_batch = isinstance(inputs, list | tuple)
@@ -336,8 +350,51 @@ def _to_python_strings(inputs):
                     f"Input {index} is not valid UTF-8 ({error})."
                 ) from None
         elif not isinstance(text, str):
+            where = f" at index {index}" if is_batch else ""
             raise TypeError(
-                "Expected a string or a batch of strings. Received an element "
-                f"of type {type(text).__name__}: {text!r:.80}"
+                _STRINGS_EXPECTED + f"Received{where} a value of type "
+                f"{type(text).__name__}: {text!r:.80}"
             )
     return texts, is_batch
+
+
+def _to_id_rows(ids, vocabulary_size):
+    """`(list of int lists, is_batch)` from one id sequence or a batch of them."""
+    if hasattr(ids, "to_list"):  # A ragged tensor.
+        ids = ids.to_list()
+    elif hasattr(ids, "numpy"):  # A TensorFlow or torch tensor.
+        ids = ids.numpy()
+    elif hasattr(ids, "__array__") and not isinstance(ids, np.ndarray):  # jax.
+        ids = np.asarray(ids)
+    if isinstance(ids, np.ndarray) and ids.ndim == 2:
+        ids = list(ids)
+    is_batch = isinstance(ids, list | tuple) and any(
+        isinstance(row, list | tuple | np.ndarray) for row in ids
+    )
+    rows = list(ids) if is_batch else [ids]
+    if not isinstance(ids, list | tuple | np.ndarray) or not all(
+        isinstance(row, list | tuple | np.ndarray) for row in rows
+    ):
+        raise TypeError(
+            "`ids` must be a sequence of token ids or a batch of them. "
+            f"Received: {type(ids).__name__} {ids!r:.60}"
+        )
+    arrays = [np.asarray(row) for row in rows]
+    for array in arrays:
+        if array.ndim != 1:
+            raise ValueError(
+                "`ids` must be 1-D (one sequence) or 2-D (a batch of sequences). "
+                f"Received {'rows' if is_batch else 'an array'} of shape "
+                f"{array.shape}."
+            )
+        if array.size and array.dtype.kind not in "iu":
+            raise TypeError(
+                f"`ids` must hold integer token ids. Received dtype {array.dtype}: "
+                f"{array.tolist()!r:.60}"
+            )
+        if array.size and (array.min() < 0 or array.max() >= vocabulary_size):
+            raise ValueError(
+                f"`ids` must be in [0, {vocabulary_size}), the vocabulary size. "
+                f"Received ids from {array.min()} to {array.max()}."
+            )
+    return [array.tolist() for array in arrays], is_batch

@@ -10,8 +10,10 @@ class SegmentPacker:
 
     Segment ids are 0 for `[CLS]`, the first segment and its `[SEP]`, then 1
     for the second segment and its `[SEP]`. When the segments do not fit,
-    `round_robin` trims one token at a time from each segment in turn (the
-    longest keeps the most), `waterfall` trims the last segment first.
+    `round_robin` hands out the room one token at a time to each segment in
+    turn, the first segment first, until it is spent or a segment runs out
+    (so kept lengths differ by at most one unless a segment is used up);
+    `waterfall` trims the last segment first.
 
     Args:
         start_value: the `[CLS]` id; end_value: the `[SEP]` id;
@@ -47,6 +49,8 @@ class SegmentPacker:
                 f"`sequence_length`={self.sequence_length} leaves no room for "
                 f"[CLS] and {len(segments)} [SEP] token(s)."
             )
+        if len(segments) == 2:
+            segments[1] = _with_rows_of(segments[1], segments[0])
         trimmer_class = (
             tf_text.RoundRobinTrimmer
             if self.truncate == "round_robin"
@@ -62,3 +66,26 @@ class SegmentPacker:
         token_ids = token_ids.to_tensor(default_value=self.pad_value, shape=shape)
         segment_ids = segment_ids.to_tensor(default_value=0, shape=shape)
         return tf.cast(token_ids, "int32"), tf.cast(segment_ids, "int32")
+
+
+def _with_rows_of(second, first):
+    """`second`, once checked to have as many rows as `first`.
+
+    tensorflow-text would otherwise pack rows of unequal batches from memory
+    past the end of the shorter one.
+    """
+    import tensorflow as tf
+
+    rows = first.nrows(), second.nrows()
+    if tf.executing_eagerly():
+        if int(rows[0]) != int(rows[1]):
+            raise ValueError(
+                "The two segments must have the same batch size. Received "
+                f"{int(rows[0])} and {int(rows[1])} texts."
+            )
+        return second
+    check = tf.debugging.assert_equal(
+        rows[0], rows[1], message="The two segments must have the same batch size."
+    )
+    with tf.control_dependencies([check]):
+        return tf.identity(second)
