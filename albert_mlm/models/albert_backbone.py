@@ -2,7 +2,11 @@
 
 import keras
 
-from albert_mlm.argument_checks import require_positive_int, require_rate
+from albert_mlm.argument_checks import (
+    check_model_inputs,
+    require_positive_int,
+    require_rate,
+)
 from albert_mlm.layers.activations import get_activation
 from albert_mlm.layers.encoder_block import EncoderBlock
 from albert_mlm.layers.position_embedding import PositionEmbedding
@@ -213,6 +217,10 @@ class AlbertBackbone(PresetMethods, keras.Model):
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
 
+    def __call__(self, inputs, *args, **kwargs):
+        check_model_inputs(self, inputs)
+        return super().__call__(inputs, *args, **kwargs)
+
     def get_config(self):
         return {
             "name": self.name,
@@ -239,3 +247,65 @@ class AlbertBackbone(PresetMethods, keras.Model):
         if isinstance(config.get("dtype"), dict):
             config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         return cls(**config)
+
+    @classmethod
+    def get_layout_map(
+        cls,
+        device_mesh,
+        model_parallel_dim_name="model",
+        data_parallel_dim_name="batch",
+    ):
+        """A `keras.distribution.LayoutMap` for `keras.distribution.ModelParallel`.
+
+        Splits the large kernels over the mesh axis `model_parallel_dim_name`
+        and their other axis over `data_parallel_dim_name`: the token
+        embedding by vocabulary rows; the embedding projection, the fused
+        query/key/value kernel and the feed-forward `intermediate_dense` by
+        output columns; the attention `output` and feed-forward `output_dense`
+        by input rows. A group's shared blocks are one set of variables, so
+        each is sharded once however many layer calls use it. Every other
+        variable (biases, layer norms, position and segment embeddings, the
+        pooler, the masked-LM head) is replicated. Each sharded dimension must
+        be divisible by the size of its mesh axis.
+
+        Args:
+            device_mesh: a `keras.distribution.DeviceMesh`.
+            model_parallel_dim_name: the mesh axis the weights are split over.
+            data_parallel_dim_name: the mesh axis the batch is split over.
+
+        Example:
+        >>> devices = keras.distribution.list_devices()
+        >>> mesh = keras.distribution.DeviceMesh((1, len(devices)),
+        ...     ("batch", "model"), devices=devices)
+        >>> layout_map = AlbertBackbone.get_layout_map(mesh)
+        >>> distribution = keras.distribution.ModelParallel(
+        ...     layout_map=layout_map, batch_dim_name="batch")
+        >>> with distribution.scope():
+        ...     backbone = AlbertBackbone(vocabulary_size=100, num_layers=2,
+        ...         num_heads=2, embedding_dim=8, hidden_dim=16,
+        ...         intermediate_dim=32)
+        """
+        if not isinstance(device_mesh, keras.distribution.DeviceMesh):
+            raise TypeError(
+                "`device_mesh` must be a `keras.distribution.DeviceMesh`. "
+                f"Received: {type(device_mesh).__name__}"
+            )
+        for argument, axis in [
+            ("model_parallel_dim_name", model_parallel_dim_name),
+            ("data_parallel_dim_name", data_parallel_dim_name),
+        ]:
+            if axis not in device_mesh.axis_names:
+                raise ValueError(
+                    f"`{argument}` must be an axis of `device_mesh`, one of "
+                    f"{list(device_mesh.axis_names)}. Received: {axis!r}"
+                )
+        model, data = model_parallel_dim_name, data_parallel_dim_name
+        block = r"group_\d+_inner_layer_\d+/"
+        layout_map = keras.distribution.LayoutMap(device_mesh)
+        layout_map["token_embedding/embeddings"] = (model, data)
+        layout_map["embeddings_projection/kernel"] = (data, model)
+        layout_map[block + "attention/query_key_value/kernel"] = (data, model)
+        layout_map[block + "attention/output/kernel"] = (model, data)
+        layout_map[block + "intermediate_dense/kernel"] = (data, model)
+        layout_map[block + "output_dense/kernel"] = (model, data)
+        return layout_map

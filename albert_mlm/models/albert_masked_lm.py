@@ -3,6 +3,7 @@
 import keras
 import numpy as np
 
+from albert_mlm.argument_checks import check_masked_lm_data, check_masked_lm_inputs
 from albert_mlm.layers.masked_lm_head import MaskedLMHead
 from albert_mlm.models.albert_backbone import AlbertBackbone, albert_kernel_initializer
 from albert_mlm.presets.preset_methods import PresetMethods
@@ -118,9 +119,14 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         if self.built:
             self.optimizer.build(self.trainable_variables)
 
+    def __call__(self, inputs, *args, **kwargs):
+        check_masked_lm_inputs(self, inputs)
+        return super().__call__(inputs, *args, **kwargs)
+
     # === Raw-string entry points ===
 
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        check_masked_lm_data(self, x)
         self._compile_if_needed()
         if self.preprocessor is not None:
             x = self._string_dataset(x, batch_size, shuffle=kwargs.get("shuffle", True))
@@ -137,6 +143,7 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         )
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
+        check_masked_lm_data(self, x)
         self._compile_if_needed()
         if self.preprocessor is not None:
             x = self._string_dataset(x, batch_size, shuffle=False)
@@ -148,8 +155,9 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         )
 
     def predict(self, x, batch_size=None, **kwargs):
+        check_masked_lm_data(self, x)
         if self.preprocessor is not None:
-            x = self._string_dataset(x, batch_size, shuffle=False)
+            x = self._string_dataset(x, batch_size, shuffle=False, drop_remainder=False)
             batch_size = None
         else:
             x = _lists_to_arrays(x)
@@ -159,29 +167,51 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         if not self.compiled:
             self.compile()
 
-    def _string_dataset(self, x, batch_size, shuffle):
-        """A batched, preprocessed, prefetched `tf.data.Dataset` of strings."""
+    def _string_dataset(self, x, batch_size, shuffle, drop_remainder=True):
+        """A batched, preprocessed, prefetched `tf.data.Dataset` of strings.
+
+        Under a Keras distribution that splits each batch over `n` devices,
+        `batch_size` is the global batch and must be a multiple of `n`, and
+        with `drop_remainder` a final partial batch is dropped, since every
+        device needs an equal share.
+        """
         import tensorflow as tf
 
         if isinstance(x, tf.data.Dataset):
             dataset = x
         else:
+            batch_size = batch_size or 32
+            batch_shards = _batch_shards()
+            if batch_size % batch_shards:
+                raise ValueError(
+                    f"`batch_size` must be a multiple of the {batch_shards} "
+                    "devices the distribution splits each batch over. "
+                    f"Received: batch_size={batch_size}"
+                )
             dataset = tf.data.Dataset.from_tensor_slices(x)
             if shuffle:
                 dataset = dataset.shuffle(int(dataset.cardinality()))
-            dataset = dataset.batch(batch_size or 32)
+            dataset = dataset.batch(
+                batch_size, drop_remainder=drop_remainder and batch_shards > 1
+            )
         spec = dataset.element_spec
         if isinstance(spec, dict) or (
             isinstance(spec, tuple) and isinstance(spec[0], dict)
         ):
             return dataset  # Already preprocessed: integer dicts.
         preprocessor = self.preprocessor
-        dataset = dataset.map(
-            lambda *segments: preprocessor(
-                segments if len(segments) > 1 else segments[0]
-            ),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
+
+        def preprocess(*segments):
+            outputs = preprocessor(segments if len(segments) > 1 else segments[0])
+            # Keep a static batch size static: Keras needs it to split each
+            # batch between the processes of a multi-host distribution.
+            batch_shape = segments[0].shape
+            if batch_shape.rank == 1:
+                for tensor in tf.nest.flatten(outputs):
+                    tensor.set_shape(batch_shape.concatenate(tensor.shape[1:]))
+            return outputs
+
+        dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
         return dataset.prefetch(tf.data.AUTOTUNE)
 
     # === Config ===
@@ -206,6 +236,15 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
             if isinstance(config.get(key), dict):
                 config[key] = keras.layers.deserialize(config[key])
         return cls(**config)
+
+
+def _batch_shards():
+    """How many devices split each batch under the current Keras distribution."""
+    distribution = keras.distribution.distribution()
+    if distribution is None:
+        return 1
+    mesh = distribution.device_mesh
+    return mesh.shape[mesh.axis_names.index(distribution.batch_dim_name)]
 
 
 def _lists_to_arrays(structure):

@@ -1,0 +1,450 @@
+"""Data and model parallel training on virtual CPU devices.
+
+The device count is fixed when the framework starts, so each scenario runs in
+a fresh interpreter (this file as a script: `python tests/test_distribution.py
+OUT_DIR SCENARIO`) that writes the trained weights (`.npz`) and what it
+observed (`.json`) to `OUT_DIR`. The tests compare a distributed run with a
+one-device run of the same steps on the same data and seed.
+"""
+
+import contextlib
+import json
+import os
+import pathlib
+import re
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+from conftest import TINY_BACKBONE, VOCABULARY_PATH
+
+from albert_mlm import (
+    AlbertBackbone,
+    AlbertMaskedLM,
+    AlbertMaskedLMPreprocessor,
+    AlbertTokenizer,
+)
+
+BACKEND = keras.backend.backend()
+SEED = 1234
+SEQUENCE_LENGTH = 16
+MASKS_PER_ROW = 4
+ROWS = 8
+BATCH_SIZE = 4  # The global batch: two rows per device on two devices.
+EPOCHS = 2
+STEPS = EPOCHS * ROWS // BATCH_SIZE
+# The tiny backbone with one block per group, to compile faster: each block
+# still runs twice per pass, so shared weights are still shared.
+TRAINED_BACKBONE = {**TINY_BACKBONE, "num_inner_repetitions": 1}
+# Eleven strings: two full global batches of 4 and a remainder of 3.
+TEXTS = [
+    "the quick brown fox jumped over the lazy dog.",
+    "i forgot my homework at home again.",
+    "a cat sat near the river all day.",
+    "the students visited the old museum.",
+    "she plays the piano very gently.",
+    "we walked to the market in the rain.",
+    "he reads a book before he sleeps.",
+    "the train was late this morning.",
+    "birds sing in the tall green trees.",
+    "my brother cooks dinner on sundays.",
+    "the sleepy cats are never busy.",
+]
+# Scenario name: (distribution, device count, train on raw strings).
+SCENARIOS = {
+    "one_device": (None, 1, False),
+    "data_parallel": ("data", 2, False),
+    "model_parallel": ("model", 4, False),
+    "raw_strings": ("data", 2, True),
+}
+BACKEND_SCENARIOS = {
+    "jax": list(SCENARIOS),
+    "tensorflow": ["one_device", "data_parallel", "raw_strings"],
+}
+
+jax_only = pytest.mark.skipif(
+    BACKEND != "jax", reason="keras.distribution DataParallel/ModelParallel: jax"
+)
+tensorflow_only = pytest.mark.skipif(
+    BACKEND != "tensorflow", reason="tf.distribute.MirroredStrategy: tensorflow"
+)
+
+
+def _mesh(axis_names=("batch", "model")):
+    """A 2x2 mesh; building a layout map needs no real devices."""
+    devices = [f"cpu:{index}" for index in range(4)]
+    return keras.distribution.DeviceMesh((2, 2), axis_names, devices=devices)
+
+
+# === Scenarios, run in a fresh interpreter ===
+
+
+def _integer_data():
+    """`ROWS` padded rows, each with `MASKS_PER_ROW` real masks (weight 1).
+
+    Equal mask counts per row keep every replica's share of the loss equal,
+    so the mean over replicas is the mean over the global batch.
+    """
+    rng = np.random.default_rng(0)
+    lengths = rng.integers(8, SEQUENCE_LENGTH + 1, ROWS)
+    padding_mask = (np.arange(SEQUENCE_LENGTH) < lengths[:, None]).astype("int32")
+    token_ids = rng.integers(5, TINY_BACKBONE["vocabulary_size"], padding_mask.shape)
+    token_ids = (token_ids * padding_mask).astype("int32")
+    mask_positions = np.stack(
+        [
+            np.sort(rng.choice(np.arange(1, n - 1), MASKS_PER_ROW, False))
+            for n in lengths
+        ]
+    ).astype("int32")
+    x = {
+        "token_ids": token_ids,
+        "padding_mask": padding_mask,
+        "segment_ids": np.zeros_like(padding_mask),
+        "mask_positions": mask_positions,
+    }
+    labels = np.take_along_axis(token_ids, mask_positions, axis=1)
+    return x, labels, np.ones(labels.shape, "float32")
+
+
+class InputRecordingMaskedLM(AlbertMaskedLM):
+    """Trains as usual, recording the part of each batch a device receives."""
+
+    per_device_batches = []
+
+    def train_step(self, *args):
+        token_ids = args[-1][0]["token_ids"]
+        record = InputRecordingMaskedLM.per_device_batches.append
+        if BACKEND == "jax":
+            import jax
+
+            # Once per compilation: the sharding the step's input arrives in.
+            jax.debug.inspect_array_sharding(
+                token_ids,
+                callback=lambda sharding: record(
+                    [
+                        len(sharding.device_set),
+                        list(sharding.shard_shape(token_ids.shape)),
+                    ]
+                ),
+            )
+        else:
+            import tensorflow as tf
+
+            # Every step, on every replica: (replica id, rows it received).
+            tf.numpy_function(
+                lambda replica, rows: record([int(replica), int(rows)]) or rows,
+                [
+                    tf.distribute.get_replica_context().replica_id_in_sync_group,
+                    tf.shape(token_ids)[0],
+                ],
+                tf.int32,
+            )
+        return super().train_step(*args)
+
+
+class _LossPerStep(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.losses = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.losses.append(float(logs["loss"]))
+
+
+def _distribution_scope(kind, devices):
+    """Where to build and train: one device, data or model parallel."""
+    if kind is None:
+        return contextlib.nullcontext()
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        cpus = [f"/cpu:{index}" for index in range(devices)]
+        return tf.distribute.MirroredStrategy(cpus).scope()
+    all_devices = keras.distribution.list_devices()[:devices]
+    if kind == "data":
+        return keras.distribution.DataParallel(devices=all_devices).scope()
+    mesh = keras.distribution.DeviceMesh(
+        (2, devices // 2), ("batch", "model"), devices=all_devices
+    )
+    layout_map = AlbertBackbone.get_layout_map(mesh)
+    distribution = keras.distribution.ModelParallel(
+        layout_map=layout_map, batch_dim_name="batch"
+    )
+    return distribution.scope()
+
+
+def _weights(variables):
+    return {v.path: keras.ops.convert_to_numpy(v) for v in variables}
+
+
+def _fit(model, raw_strings, callback):
+    if raw_strings:
+        model.fit(TEXTS, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
+        return
+    x, y, sample_weight = _integer_data()
+    model.fit(
+        x,
+        y,
+        sample_weight=sample_weight,
+        batch_size=BATCH_SIZE,
+        epochs=EPOCHS,
+        shuffle=False,
+        callbacks=[callback],
+        verbose=0,
+    )
+
+
+def _run_scenario(out_dir, name):
+    """Trains under the scenario's distribution; writes weights and findings."""
+    kind, devices, raw_strings = SCENARIOS[name]
+    if BACKEND == "tensorflow":
+        import tensorflow as tf
+
+        tf.config.set_logical_device_configuration(
+            tf.config.list_physical_devices("CPU")[0],
+            [tf.config.LogicalDeviceConfiguration()] * devices,
+        )
+    keras.utils.set_random_seed(SEED)
+    losses = _LossPerStep()
+    observed = {}
+    with _distribution_scope(kind, devices):
+        preprocessor = None
+        if raw_strings:
+            preprocessor = AlbertMaskedLMPreprocessor(
+                AlbertTokenizer(str(VOCABULARY_PATH)),
+                sequence_length=SEQUENCE_LENGTH,
+                mask_selection_length=MASKS_PER_ROW,
+            )
+        backbone = AlbertBackbone(**TRAINED_BACKBONE)
+        model = InputRecordingMaskedLM(backbone, preprocessor)
+        # SGD, not Adam: its update is linear in the gradient, so float
+        # reduction-order noise stays as small in the weights.
+        model.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9))
+        initial = _weights(model.weights)
+        _fit(model, raw_strings, losses)
+        if raw_strings and BACKEND == "jax":
+            try:
+                model.fit(TEXTS, batch_size=3, verbose=0)
+            except ValueError as error:
+                observed["odd_batch_size_error"] = str(error)
+    if kind == "model":
+        observed["shardings"] = {
+            v.path: [
+                list(v.value.sharding.spec),
+                list(v.value.addressable_shards[0].data.shape),
+            ]
+            for v in model.weights + model.optimizer.variables
+            if len(v.shape) > 0
+        }
+    observed["losses"] = losses.losses
+    observed["per_device_batches"] = InputRecordingMaskedLM.per_device_batches
+    out_dir = pathlib.Path(out_dir)
+    np.savez(out_dir / f"{name}_initial.npz", **initial)
+    np.savez(out_dir / f"{name}.npz", **_weights(model.weights))
+    (out_dir / f"{name}.json").write_text(json.dumps(observed))
+
+
+# === Tests ===
+
+
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory):
+    """This backend's scenarios, each run in a fresh interpreter, side by side."""
+    out_dir = tmp_path_factory.mktemp("distribution")
+    processes = {}
+    for name in BACKEND_SCENARIOS[BACKEND]:
+        devices = SCENARIOS[name][1]
+        # A tiny model trained a few steps: compiling fast beats fast code.
+        xla_flags = (
+            f"--xla_force_host_platform_device_count={devices} "
+            "--xla_backend_optimization_level=0 "
+            "--xla_llvm_disable_expensive_passes=true"
+        )
+        with open(out_dir / f"{name}.log", "w") as log:
+            processes[name] = subprocess.Popen(
+                [sys.executable, __file__, str(out_dir), name],
+                env={**os.environ, "KERAS_BACKEND": BACKEND, "XLA_FLAGS": xla_flags},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+    results = {}
+    try:
+        for name, process in processes.items():
+            returncode = process.wait(timeout=600)
+            log = (out_dir / f"{name}.log").read_text()
+            assert returncode == 0, f"scenario {name} failed:\n{log[-4000:]}"
+            results[name] = {
+                "weights": dict(np.load(out_dir / f"{name}.npz")),
+                "initial": dict(np.load(out_dir / f"{name}_initial.npz")),
+                **json.loads((out_dir / f"{name}.json").read_text()),
+            }
+    finally:
+        for process in processes.values():
+            process.kill()
+    return results
+
+
+def _assert_same_training(distributed, reference):
+    """Same start, same per-step losses and end weights as one device."""
+    assert len(reference["losses"]) == STEPS
+    np.testing.assert_allclose(distributed["losses"], reference["losses"], rtol=1e-5)
+    assert distributed["weights"].keys() == reference["weights"].keys()
+    for path, trained in reference["weights"].items():
+        np.testing.assert_array_equal(
+            distributed["initial"][path], reference["initial"][path], err_msg=path
+        )
+        np.testing.assert_allclose(
+            distributed["weights"][path], trained, rtol=1e-4, atol=1e-5, err_msg=path
+        )
+    # Training moved the weights far more than the tolerance above.
+    kernel = "group_1_inner_layer_0/output_dense/kernel"
+    moved = reference["weights"][kernel] - reference["initial"][kernel]
+    assert np.abs(moved).max() > 1e-3
+
+
+def _assert_raw_string_training(run):
+    assert np.all(np.isfinite(run["losses"]))
+    kernel = "token_embedding/embeddings"
+    assert not np.allclose(run["weights"][kernel], run["initial"][kernel])
+
+
+def test_layout_map_shards_the_intended_kernels(masked_lm):
+    backbone = masked_lm.backbone
+    layout_map = AlbertBackbone.get_layout_map(_mesh())
+    # Split by rows over "model" (and columns over "batch"), or the reverse.
+    rows, columns = ("model", "batch"), ("batch", "model")
+    intended = {
+        backbone.token_embedding.embeddings.path: rows,
+        backbone.embeddings_projection.kernel.path: columns,
+    }
+    for group in backbone.groups:
+        for block in group:
+            intended[block.attention.query_key_value_dense.kernel.path] = columns
+            intended[block.attention.output_dense.kernel.path] = rows
+            intended[block.intermediate_dense.kernel.path] = columns
+            intended[block.output_dense.kernel.path] = rows
+    # One set of variables per shared block, whatever `num_layers` is.
+    num_blocks = TINY_BACKBONE["num_groups"] * TINY_BACKBONE["num_inner_repetitions"]
+    assert len(intended) == 2 + 4 * num_blocks
+    for variable in masked_lm.weights:
+        matching = [key for key in layout_map if re.fullmatch(key, variable.path)]
+        layout = layout_map[variable.path]
+        if variable.path in intended:
+            assert len(matching) == 1, variable.path
+            assert layout.axes == intended[variable.path], variable.path
+            assert layout.device_mesh.shape == (2, 2)
+        else:
+            assert matching == [] and layout is None, variable.path
+
+
+def test_layout_map_uses_the_given_axis_names(backbone):
+    layout_map = AlbertBackbone.get_layout_map(
+        _mesh(("data", "tensor")),
+        model_parallel_dim_name="tensor",
+        data_parallel_dim_name="data",
+    )
+    block = backbone.groups[1][0]
+    assert layout_map[block.intermediate_dense.kernel.path].axes == ("data", "tensor")
+    assert layout_map[block.output_dense.kernel.path].axes == ("tensor", "data")
+
+
+def test_layout_map_rejects_a_bad_mesh_or_axis_name():
+    with pytest.raises(TypeError, match="`device_mesh` must be a `keras.distri"):
+        AlbertBackbone.get_layout_map((2, 2))
+    with pytest.raises(
+        ValueError, match=r"`model_parallel_dim_name` must be an ax.*'tensor'"
+    ):
+        AlbertBackbone.get_layout_map(_mesh(), model_parallel_dim_name="tensor")
+    with pytest.raises(ValueError, match=r"`data_parallel_dim_name` must be an axis"):
+        AlbertBackbone.get_layout_map(_mesh(), data_parallel_dim_name="data")
+
+
+def test_string_batches_keep_a_static_batch_size(masked_lm):
+    import tensorflow as tf
+
+    # Keras splits each batch between hosts only when its size is static.
+    lines = tf.data.Dataset.from_tensor_slices(TEXTS).batch(4, drop_remainder=True)
+    dataset = masked_lm._string_dataset(lines, batch_size=None, shuffle=False)
+    specs = tf.nest.flatten(dataset.element_spec)
+    assert [spec.shape[0] for spec in specs] == [4] * 6
+
+
+@jax_only
+def test_data_parallel_matches_one_device(scenarios):
+    distributed = scenarios["data_parallel"]
+    _assert_same_training(distributed, scenarios["one_device"])
+    # Each of the two devices receives half of every global batch of 4.
+    assert distributed["per_device_batches"] == [[2, [2, SEQUENCE_LENGTH]]]
+    assert scenarios["one_device"]["per_device_batches"] == [
+        [1, [BATCH_SIZE, SEQUENCE_LENGTH]]
+    ]
+
+
+@jax_only
+def test_model_parallel_shards_variables_and_matches_one_device(scenarios):
+    distributed = scenarios["model_parallel"]
+    _assert_same_training(distributed, scenarios["one_device"])
+    # The batch is split over the "batch" axis and repeated over "model".
+    assert distributed["per_device_batches"] == [[4, [2, SEQUENCE_LENGTH]]]
+    layout_map = AlbertBackbone.get_layout_map(_mesh())
+    mesh_axis_sizes = {"batch": 2, "model": 2, None: 1}
+    sharded = {"model": 0, "optimizer": 0}
+    for path, (spec, shard_shape) in distributed["shardings"].items():
+        model_path = path if path in distributed["weights"] else None
+        if model_path is None:  # An optimizer slot: "sgd/<path with _>_momentum".
+            model_path = next(
+                p
+                for p in distributed["weights"]
+                if path.endswith(p.replace("/", "_") + "_momentum")
+            )
+        shape = distributed["weights"][model_path].shape
+        layout = layout_map[model_path]
+        axes = list(layout.axes) if layout else [None] * len(shape)
+        assert spec + [None] * (len(shape) - len(spec)) == axes, path
+        assert shard_shape == [
+            size // mesh_axis_sizes[axis] for size, axis in zip(shape, axes)
+        ], path
+        if layout:
+            sharded["model" if path == model_path else "optimizer"] += 1
+    # The token embedding, the projection and four kernels per block.
+    expected = 2 + 4 * TRAINED_BACKBONE["num_groups"]
+    assert sharded == {"model": expected, "optimizer": expected}
+
+
+@tensorflow_only
+def test_mirrored_strategy_matches_one_device(scenarios):
+    distributed = scenarios["data_parallel"]
+    _assert_same_training(distributed, scenarios["one_device"])
+    # Every step, each of the two replicas receives half of the global batch.
+    assert sorted(distributed["per_device_batches"]) == sorted([[0, 2], [1, 2]] * STEPS)
+    assert scenarios["one_device"]["per_device_batches"] == [[0, BATCH_SIZE]] * STEPS
+
+
+@jax_only
+def test_data_parallel_fit_on_raw_strings_drops_a_partial_batch(scenarios):
+    run = scenarios["raw_strings"]
+    _assert_raw_string_training(run)
+    # Eleven strings, global batch 4: two steps of two rows per device; the
+    # final 3 strings cannot be split evenly, so this epoch drops them.
+    assert len(run["losses"]) == 2
+    assert run["per_device_batches"] == [[2, [2, SEQUENCE_LENGTH]]]
+    error = run["odd_batch_size_error"]
+    assert "`batch_size` must be a multiple of the 2 devices" in error
+    assert "Received: batch_size=3" in error
+
+
+@tensorflow_only
+def test_mirrored_strategy_fit_on_raw_strings_splits_every_batch(scenarios):
+    run = scenarios["raw_strings"]
+    _assert_raw_string_training(run)
+    # Eleven strings, global batch 4: batches of 4, 4 and 3, split per replica.
+    assert len(run["losses"]) == 3
+    assert sorted(run["per_device_batches"]) == sorted(
+        [[0, 2], [1, 2], [0, 2], [1, 2], [0, 2], [1, 1]]
+    )
+
+
+if __name__ == "__main__":
+    _run_scenario(*sys.argv[1:])
