@@ -16,7 +16,19 @@ import h5py
 import keras
 import numpy as np
 import pytest
-from conftest import DATA_DIR, KERAS_HUB_DIR, KERAS_HUB_PRESETS, VOCABULARY_PATH
+from conftest import (
+    KERAS_HUB_DIR,
+    KERAS_HUB_PRESETS,
+    TRANSFORMERS_DIR,
+    VOCABULARY_PATH,
+    _copy_keras_hub_preset,
+    _edit_json,
+    _files,
+    _hf_cache_entry,
+    _numpy,
+    _transformers_checkpoint,
+    _weights,
+)
 
 from albert_mlm import (
     AlbertBackbone,
@@ -30,7 +42,6 @@ from albert_mlm.presets.registry import BUILT_IN_PRESETS
 
 KERAS_HUB_TOLERANCE = 1e-5
 TRANSFORMERS_TOLERANCE = 1e-4
-TRANSFORMERS_DIR = DATA_DIR / "transformers"
 TRANSFORMERS_CASES = (
     "masked_lm_groups2_inner2",
     "pretraining_gelu",
@@ -63,31 +74,8 @@ PRESET_FILES = {
 
 # === Helpers ===
 
-
-@pytest.fixture(autouse=True)
-def _offline_hubs(tmp_path, monkeypatch):
-    """Empty hub caches under tmp_path, and no way out to the network."""
-    import huggingface_hub.constants as hf_constants
-
-    kaggle_cache = tmp_path / "kagglehub_cache"
-    hf_cache = tmp_path / "hf_home" / "hub"
-    kaggle_cache.mkdir()
-    hf_cache.mkdir(parents=True)
-    monkeypatch.setenv("KAGGLEHUB_CACHE", str(kaggle_cache))
-    # kagglesdk's "LOCALHOST" environment is http://localhost: refused at once.
-    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "LOCALHOST")
-    monkeypatch.delenv("KAGGLE_KERNEL_RUN_TYPE", raising=False)
-    # huggingface_hub reads its environment at import: patch the constants too.
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf_home"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(hf_cache))
-    monkeypatch.setattr(hf_constants, "HF_HUB_OFFLINE", True)
-    monkeypatch.setattr(hf_constants, "HF_HUB_CACHE", str(hf_cache))
-    return {"kaggle": kaggle_cache, "hf": hf_cache}
-
-
-def _numpy(x):
-    return keras.ops.convert_to_numpy(x)
+# Every test runs with empty, offline hub caches (see conftest).
+pytestmark = pytest.mark.usefixtures("_offline_hubs")
 
 
 def _keras_hub_goldens(preset):
@@ -127,33 +115,6 @@ def _max_error(actual, expected, where=None):
     return float(error[where].max() if where is not None else error.max())
 
 
-def _transformers_checkpoint(tmp_path, case):
-    """A copy of a test checkpoint with the vocabulary as `spiece.model`."""
-    directory = tmp_path / f"checkpoint_{case}"
-    shutil.copytree(TRANSFORMERS_DIR / case, directory)
-    (directory / "goldens.npz").unlink()
-    shutil.copy(VOCABULARY_PATH, directory / "spiece.model")
-    return directory
-
-
-def _copy_keras_hub_preset(tmp_path, preset="groups2_inner2", name="preset"):
-    directory = tmp_path / name
-    shutil.copytree(KERAS_HUB_DIR / preset, directory)
-    (directory / "goldens.npz").unlink()
-    return directory
-
-
-def _files(directory):
-    """Relative path -> bytes of every file under `directory`."""
-    found = {}
-    for root, _, names in os.walk(directory):
-        for name in names:
-            path = os.path.join(root, name)
-            with open(path, "rb") as file:
-                found[os.path.relpath(path, directory)] = file.read()
-    return found
-
-
 def _dataset_names(path):
     names = []
     with h5py.File(path, "r") as file:
@@ -163,16 +124,6 @@ def _dataset_names(path):
             )
         )
     return sorted(name for name in names if not name.startswith("optimizer/"))
-
-
-def _edit_json(path, edit):
-    content = json.loads(path.read_text())
-    edit(content)
-    path.write_text(json.dumps(content))
-
-
-def _weights(model):
-    return [_numpy(v) for v in model.weights]
 
 
 # === 1. KerasHub preset directories ===
@@ -763,19 +714,6 @@ def test_built_in_name_resolves_through_kaggle_cache(_offline_hubs):
 
 
 # === 6. hf:// through huggingface_hub's cache ===
-
-
-def _hf_cache_entry(
-    cache, repository, commit="0123456789abcdef0123456789abcdef01234567"
-):
-    """huggingface_hub's cache layout: a snapshot folder per commit and the
-    branch name in refs/ (files may live in the snapshot directly)."""
-    storage = cache / f"models--{repository.replace('/', '--')}"
-    (storage / "refs").mkdir(parents=True)
-    (storage / "refs" / "main").write_text(commit)
-    snapshot = storage / "snapshots" / commit
-    snapshot.mkdir(parents=True)
-    return snapshot
 
 
 def test_hf_handle_loads_from_cache(tmp_path, _offline_hubs):

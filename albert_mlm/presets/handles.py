@@ -5,6 +5,11 @@ A handle is a built-in name (`albert_base_en_uncased`), a Kaggle model handle
 its cache), a Hugging Face repository (`hf://owner/name`, via
 `huggingface_hub` and its cache), or a local directory.
 
+Preset content never leads outside its directory: handles cannot step out
+of a hub's cache, shard names must be plain file names, and symbolic links
+must stay inside the preset (or, for a Hugging Face cache snapshot, inside
+the repository's folder, whose snapshots link to its `blobs/`).
+
 >>> resolve_preset("./my_preset")
 './my_preset'
 """
@@ -47,7 +52,9 @@ def _kaggle_download(preset, handle):
     parts = handle.split("/")
     _check_parts(preset, parts, (4, 5))
     if len(parts) == 5 and not parts[4].isdigit():
-        raise ValueError(f"Invalid preset handle {preset!r}: the version must be a number.")
+        raise ValueError(
+            f"Invalid preset handle {preset!r}: the version must be a number."
+        )
     try:
         import kagglehub
     except ImportError:
@@ -97,10 +104,61 @@ def resolve_preset(preset):
         return _hf_download(preset, preset[len(HF_PREFIX) :])
     if os.path.isdir(preset):
         return preset
+    if os.path.isfile(preset):
+        raise ValueError(
+            f"Preset {preset!r} is a file; `from_preset` takes a preset "
+            "directory (config.json and weights). A `.keras` file loads with "
+            "`keras.saving.load_model`, which keeps `safe_mode=True`."
+        )
     if os.sep not in preset and "/" not in preset and not os.path.exists(preset):
         raise ValueError(
             f"Unknown preset {preset!r}. Built-in presets: "
-            f"{', '.join(sorted(BUILT_IN_PRESETS) + sorted(shipped))}; or pass a kaggle:// or hf:// "
-            "handle or a local directory."
+            f"{', '.join(sorted(BUILT_IN_PRESETS) + sorted(shipped))}; or pass "
+            "a kaggle:// or hf:// handle or a local directory."
         )
     raise FileNotFoundError(f"Preset directory {preset!r} does not exist.")
+
+
+def is_plain_file_name(name):
+    """True for a bare file name: no directory part, not `.` or `..`."""
+    return (
+        isinstance(name, str)
+        and name not in ("", ".", "..")
+        and "/" not in name
+        and "\\" not in name
+        and os.path.basename(name) == name
+    )
+
+
+def preset_root(directory):
+    """The folder every file of `directory` must resolve inside.
+
+    The directory itself, except for a Hugging Face cache snapshot
+    (`.../models--owner--name/snapshots/<commit>`, from `hf://` or passed as
+    a path), whose files are links into the repository folder's `blobs/`.
+    """
+    directory = os.path.realpath(directory)
+    snapshots = os.path.dirname(directory)
+    repository = os.path.dirname(snapshots)
+    if os.path.basename(snapshots) == "snapshots" and os.path.basename(
+        repository
+    ).startswith("models--"):
+        return repository
+    return directory
+
+
+def check_links(directory, root, preset):
+    """Refuse a preset holding a symbolic link that resolves outside `root`."""
+    root = os.path.realpath(root)
+    for folder, subfolders, files in os.walk(directory):
+        for name in subfolders + files:
+            path = os.path.join(folder, name)
+            if not os.path.islink(path):
+                continue
+            target = os.path.realpath(path)
+            if os.path.commonpath([root, target]) != root:
+                raise ValueError(
+                    f"Preset {preset!r} holds a symbolic link "
+                    f"{os.path.relpath(path, directory)!r} to {target!r}, "
+                    f"outside {root!r}; refusing to read through it."
+                )

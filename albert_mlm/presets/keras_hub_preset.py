@@ -8,9 +8,10 @@ metadata.json          versions, parameter count
 assets/tokenizer/vocabulary.spm               the SentencePiece model
 ```
 
-We read what KerasHub 0.32 writes and write what it reads: class names in the
-JSON are checked against an allow-list (ours and KerasHub's names for the same
-classes); nothing in a preset can make us import a module. Arguments KerasHub
+We read what KerasHub 0.32 writes and write what it reads: class names,
+registered names and modules in the JSON (nested objects included) are checked
+against an allow-list (ours and KerasHub's names for the same classes);
+nothing in a preset can make us import a module. Arguments KerasHub
 does not have (`activation`, `layer_norm_epsilon`, `lowercase`,
 `head_layer_norm_epsilon`) are written only when they differ from KerasHub's
 behaviour, so a default model's preset loads in KerasHub unchanged.
@@ -58,6 +59,19 @@ _IGNORED_ARGUMENTS = {
     },
     "AlbertMaskedLMPreprocessor": {"name", "trainable", "dtype", "config_file"},
     "AlbertMaskedLM": {"name", "trainable", "dtype"},
+}  # fmt: skip
+# Arguments without a default: a config lacking one is refused.
+_REQUIRED_ARGUMENTS = {
+    "AlbertBackbone": {
+        "vocabulary_size", "num_layers", "num_heads", "embedding_dim",
+        "hidden_dim", "intermediate_dim",
+    },
+}  # fmt: skip
+# Serialized objects nested in a config, checked like the outer one.
+_NESTED = {
+    "backbone": "AlbertBackbone",
+    "preprocessor": "AlbertMaskedLMPreprocessor",
+    "tokenizer": "AlbertTokenizer",
 }
 ARGUMENTS = {
     "AlbertBackbone": {
@@ -72,32 +86,46 @@ ARGUMENTS = {
         "mask_selection_length", "mask_token_rate", "random_token_rate",
     },
     "AlbertMaskedLM": {"backbone", "preprocessor", "head_layer_norm_epsilon"},
-}
+}  # fmt: skip
 
 
 def read_json(directory, file_name, preset):
     path = os.path.join(directory, file_name)
     if not os.path.isfile(path):
-        raise FileNotFoundError(f"Preset {preset!r} has no {file_name} (looked in {path!r}).")
+        raise FileNotFoundError(
+            f"Preset {preset!r} has no {file_name} (looked in {path!r})."
+        )
     try:
         with open(path, encoding="utf-8") as file:
             return json.load(file)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{file_name} of preset {preset!r} is not valid JSON ({error}).") from None
+        raise ValueError(
+            f"{file_name} of preset {preset!r} is not valid JSON ({error})."
+        ) from None
 
 
 def unwrap(serialized, class_name, source):
     """The checked constructor arguments inside a serialized-object dict."""
-    if not isinstance(serialized, dict) or not isinstance(serialized.get("config"), dict):
-        raise ValueError(f"{source} is not a serialized Keras object (no 'config' dict).")
+    if not isinstance(serialized, dict) or not isinstance(
+        serialized.get("config"), dict
+    ):
+        raise ValueError(
+            f"{source} is not a serialized Keras object (no 'config' dict)."
+        )
     found = serialized.get("class_name")
     registered = serialized.get("registered_name") or f"keras_hub>{found}"
-    package = registered.split(">")[0]
-    if found != class_name or package not in _PACKAGES:
+    module = serialized.get("module")
+    if (
+        found != class_name
+        or not isinstance(registered, str)
+        or registered.split(">")[0] not in _PACKAGES
+        or not (module is None or _in_packages(module, _PACKAGES))
+    ):
         raise ValueError(
-            f"{source} holds a {found!r} (registered as {registered!r}); expected "
-            f"{class_name} "
-            f"(registered as one of {[f'{p}>{class_name}' for p in _PACKAGES]})."
+            f"{source} holds a {found!r} (registered as {registered!r}, module "
+            f"{module!r}); expected {class_name} (registered as one of "
+            f"{[f'{p}>{class_name}' for p in _PACKAGES]}, from a module of "
+            f"{list(_PACKAGES)}). Nothing was imported."
         )
     config = {
         key: value
@@ -107,15 +135,34 @@ def unwrap(serialized, class_name, source):
     unknown = sorted(set(config) - ARGUMENTS[class_name])
     if unknown:
         raise ValueError(f"{source} has unknown {class_name} arguments {unknown}.")
+    missing = sorted(_REQUIRED_ARGUMENTS.get(class_name, set()) - set(config))
+    if missing:
+        raise ValueError(f"{source} lacks the {class_name} arguments {missing}.")
+    for key, nested_class in _NESTED.items():
+        if isinstance(config.get(key), dict):
+            unwrap(config[key], nested_class, f"{source} ({key!r})")
     if isinstance(config.get("dtype"), dict):
         config["dtype"] = _dtype_policy(config["dtype"], source)
     return config
 
 
+def _in_packages(module, packages):
+    return isinstance(module, str) and module.split(".")[0] in packages
+
+
 def _dtype_policy(serialized, source):
-    name = serialized.get("config", {}).get("name")
-    if serialized.get("class_name") != "DTypePolicy" or not isinstance(name, str):
-        raise ValueError(f"{source} has an unsupported dtype policy {serialized!r}.")
+    config = serialized.get("config")
+    name = config.get("name") if isinstance(config, dict) else None
+    if (
+        serialized.get("class_name") != "DTypePolicy"
+        or serialized.get("registered_name") is not None
+        or not _in_packages(serialized.get("module", "keras"), ("keras",))
+        or not isinstance(name, str)
+    ):
+        raise ValueError(
+            f"{source} has an unsupported dtype policy {serialized!r}; expected "
+            "a keras DTypePolicy."
+        )
     return name
 
 

@@ -20,6 +20,7 @@ import os
 import h5py
 import numpy as np
 
+from albert_mlm.presets.handles import is_plain_file_name
 from albert_mlm.presets.weight_entries import (
     WeightEntry,
     assign_staged,
@@ -33,7 +34,10 @@ def _vars(layer_path, count=2):
 
 def _dense_entries(layer_path, dense):
     kernel_key, bias_key = _vars(layer_path)
-    return [WeightEntry((kernel_key,), dense.kernel), WeightEntry((bias_key,), dense.bias)]
+    return [
+        WeightEntry((kernel_key,), dense.kernel),
+        WeightEntry((bias_key,), dense.bias),
+    ]
 
 
 def _layer_norm_entries(layer_path, layer_norm):
@@ -49,7 +53,9 @@ def _encoder_block_entries(layer_path, block):
     hidden_dim = attention.num_heads * attention.head_dim
     heads_shape = (attention.num_heads, attention.head_dim)
     attention_path = f"{layer_path}/_self_attention_layer"
-    projections = [f"{attention_path}/{name}_dense" for name in ("query", "key", "value")]
+    projections = [
+        f"{attention_path}/{name}_dense" for name in ("query", "key", "value")
+    ]
 
     def fuse_kernels(arrays):
         return np.concatenate([a.reshape(hidden_dim, hidden_dim) for a in arrays], 1)
@@ -84,19 +90,32 @@ def _encoder_block_entries(layer_path, block):
             lambda array: [array.reshape(heads_shape + (hidden_dim,))],
         ),
         WeightEntry((output_bias,), attention.output_dense.bias),
-        *_layer_norm_entries(f"{layer_path}/_self_attention_layer_norm", block.attention_layer_norm),
-        *_dense_entries(f"{layer_path}/_feedforward_intermediate_dense", block.intermediate_dense),
+        *_layer_norm_entries(
+            f"{layer_path}/_self_attention_layer_norm", block.attention_layer_norm
+        ),
+        *_dense_entries(
+            f"{layer_path}/_feedforward_intermediate_dense", block.intermediate_dense
+        ),
         *_dense_entries(f"{layer_path}/_feedforward_output_dense", block.output_dense),
-        *_layer_norm_entries(f"{layer_path}/_feedforward_layer_norm", block.output_layer_norm),
+        *_layer_norm_entries(
+            f"{layer_path}/_feedforward_layer_norm", block.output_layer_norm
+        ),
     ]
 
 
 def backbone_weight_entries(backbone):
     """The entries of KerasHub's `model.weights.h5` for an `AlbertBackbone`."""
     entries = [
-        WeightEntry(("layers/reversible_embedding/vars/0",), backbone.token_embedding.embeddings),
-        WeightEntry(("layers/position_embedding/vars/0",), backbone.position_embedding.position_embeddings),
-        WeightEntry(("layers/embedding/vars/0",), backbone.segment_embedding.embeddings),
+        WeightEntry(
+            ("layers/reversible_embedding/vars/0",), backbone.token_embedding.embeddings
+        ),
+        WeightEntry(
+            ("layers/position_embedding/vars/0",),
+            backbone.position_embedding.position_embeddings,
+        ),
+        WeightEntry(
+            ("layers/embedding/vars/0",), backbone.segment_embedding.embeddings
+        ),
         *_layer_norm_entries("layer_normalization", backbone.embeddings_layer_norm),
         *_dense_entries("dense", backbone.embeddings_projection),
         *_dense_entries("dense_1", backbone.pooled_dense),
@@ -115,7 +134,9 @@ def head_weight_entries(masked_lm):
     head = masked_lm.masked_lm_head
     return [
         *_dense_entries("masked_lm_head/_intermediate_dense", head.dense),
-        *_layer_norm_entries("masked_lm_head/_intermediate_layer_norm", head.layer_norm),
+        *_layer_norm_entries(
+            "masked_lm_head/_intermediate_layer_norm", head.layer_norm
+        ),
         WeightEntry(("layers/masked_lm_head/vars/0",), head.output_bias),
     ]
 
@@ -126,28 +147,55 @@ def _weight_files(path):
     path = os.fspath(path)
     if not path.endswith(".json"):
         return [path]
-    with open(path, encoding="utf-8") as file:
-        weight_map = json.load(file)["weight_map"]
+    try:
+        with open(path, encoding="utf-8") as file:
+            weight_map = json.load(file)["weight_map"]
+        values = list(weight_map.values())
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise ValueError(
+            f"{path!r} is not a sharded weights index (a JSON object with a "
+            f"'weight_map' object): {type(error).__name__}: {error}"
+        ) from None
     directory = os.path.dirname(path)
     names = set()
-    for value in weight_map.values():
+    for value in values:
         names.update(value if isinstance(value, list) else [value])
     shards = []
-    for name in sorted(names):
-        if os.path.basename(name) != name:
-            raise ValueError(f"Shard name {name!r} in {path!r} is not a plain file name.")
+    for name in sorted(names, key=str):
+        if not is_plain_file_name(name):
+            raise ValueError(
+                f"Shard name {name!r} in {path!r} is not a plain file name; "
+                "shards must sit beside the index."
+            )
         shards.append(os.path.join(directory, name))
     return shards
 
 
-def _stage_file(path, entries):
-    files = [h5py.File(name, "r") for name in _weight_files(path)]
+def _open_weights_file(name):
     try:
+        return h5py.File(name, "r")
+    except OSError as error:
+        raise ValueError(
+            f"{name!r} is not a readable .weights.h5 (HDF5) file: {error}"
+        ) from None
+
+
+def _stage_file(path, entries):
+    files = []
+    try:
+        for name in _weight_files(path):
+            files.append(_open_weights_file(name))
 
         def read(key):
             for file in files:
                 if key in file:
-                    return file[key][()]
+                    try:
+                        return file[key][()]
+                    except (OSError, TypeError, ValueError) as error:
+                        raise ValueError(
+                            f"Weight {key!r} in {file.filename!r} cannot be "
+                            f"read as an array: {error}"
+                        ) from None
             return None
 
         return stage_entries(entries, read, f"Weights file {str(path)!r}")

@@ -4,14 +4,16 @@ The directory behind a handle (see `handles.py`) is either a KerasHub preset
 (`keras_hub_preset.py`) or a transformers checkpoint
 (`transformers_checkpoint.py`); `config.json` tells which. Every object is
 built and filled before it is returned, so a failed load leaves nothing
-half-made behind.
+half-made behind. A preset's content is checked before it is used: symbolic
+links must stay inside it (see `handles.check_links`), JSON objects must name
+our classes, arguments must be valid, weights finite and of the right shapes.
 """
 
 import os
 
 from albert_mlm.presets import keras_hub_preset as hub
 from albert_mlm.presets import transformers_checkpoint as hf
-from albert_mlm.presets.handles import resolve_preset
+from albert_mlm.presets.handles import check_links, preset_root, resolve_preset
 from albert_mlm.presets.keras_hub_weights import load_keras_hub_weights
 from albert_mlm.presets.registry import BUILT_IN_PRESETS
 
@@ -24,6 +26,7 @@ class _Preset:
     def __init__(self, preset):
         self.name = str(preset)
         self.directory = resolve_preset(preset)
+        check_links(self.directory, preset_root(self.directory), self.name)
         config_path = os.path.join(self.directory, hub.CONFIG_FILE)
         self.config = (
             hub.read_json(self.directory, hub.CONFIG_FILE, self.name)
@@ -44,7 +47,9 @@ class _Preset:
 
     def json(self, file_name, class_name):
         serialized = hub.read_json(self.directory, file_name, self.name)
-        return hub.unwrap(serialized, class_name, f"{file_name} of preset {self.name!r}")
+        return hub.unwrap(
+            serialized, class_name, f"{file_name} of preset {self.name!r}"
+        )
 
     def backbone_weights(self):
         """`model.weights.h5`, or the index of KerasHub's sharded weights."""
@@ -57,11 +62,12 @@ class _Preset:
     def backbone_arguments(self):
         if self.config is None:
             self.path(hub.CONFIG_FILE)  # Raises FileNotFoundError.
+        source = f"config.json of preset {self.name!r}"
+        if not isinstance(self.config, dict):
+            raise ValueError(f"{source} is not a JSON object.")
         if self.is_transformers:
-            return hf.backbone_arguments(self.config)
-        return hub.unwrap(
-            self.config, "AlbertBackbone", f"config.json of preset {self.name!r}"
-        )
+            return hf.backbone_arguments(self.config, source)
+        return hub.unwrap(self.config, "AlbertBackbone", source)
 
 
 def _reject_unknown(kwargs, allowed, what):
@@ -73,7 +79,15 @@ def _reject_unknown(kwargs, allowed, what):
 def _backbone(preset, load_weights, overrides):
     from albert_mlm.models.albert_backbone import AlbertBackbone
 
-    backbone = AlbertBackbone(**{**preset.backbone_arguments(), **overrides})
+    arguments = preset.backbone_arguments()
+    try:
+        backbone = AlbertBackbone(**{**arguments, **overrides})
+    except (TypeError, ValueError) as error:
+        changed = f" with overrides {sorted(overrides)}" if overrides else ""
+        raise ValueError(
+            f"config.json of preset {preset.name!r}{changed} does not describe "
+            f"a valid AlbertBackbone: {error}"
+        ) from None
     if load_weights:
         if preset.is_transformers:
             hf.load_transformers_weights(backbone, preset.directory)
@@ -91,7 +105,13 @@ def _tokenizer(preset, overrides):
     else:
         arguments = preset.json(hub.TOKENIZER_FILE, "AlbertTokenizer")
         vocabulary = preset.path(hub.VOCABULARY_PATH)
-    return AlbertTokenizer(proto=vocabulary, **{**arguments, **overrides})
+    try:
+        return AlbertTokenizer(proto=vocabulary, **{**arguments, **overrides})
+    except ValueError as error:
+        raise ValueError(
+            f"{os.path.relpath(vocabulary, preset.directory)} of preset "
+            f"{preset.name!r} is not a usable ALBERT vocabulary: {error}"
+        ) from None
 
 
 def _preprocessor(preset, overrides):
@@ -107,7 +127,22 @@ def _preprocessor(preset, overrides):
     elif os.path.isfile(os.path.join(preset.directory, hub.PREPROCESSOR_FILE)):
         arguments = preset.json(hub.PREPROCESSOR_FILE, "AlbertMaskedLMPreprocessor")
         arguments.pop("tokenizer", None)
-    return AlbertMaskedLMPreprocessor(_tokenizer(preset, {}), **{**arguments, **overrides})
+    return AlbertMaskedLMPreprocessor(
+        _tokenizer(preset, {}), **{**arguments, **overrides}
+    )
+
+
+def _check_vocabulary_fits(preset, tokenizer, backbone):
+    """Token ids past the embedding would index outside it (silently clamped
+    on some backends)."""
+    if tokenizer.vocabulary_size() > backbone.vocabulary_size:
+        raise ValueError(
+            f"Preset {preset.name!r}: its vocabulary has "
+            f"{tokenizer.vocabulary_size()} pieces but config.json's "
+            f"vocabulary_size (the token embedding) is only "
+            f"{backbone.vocabulary_size}; expected at least as many embedding "
+            "rows as vocabulary pieces."
+        )
 
 
 def load_backbone(preset, load_weights=True, **overrides):
@@ -115,7 +150,9 @@ def load_backbone(preset, load_weights=True, **overrides):
     if preset in BUILT_IN_PRESETS and not load_weights:
         from albert_mlm.models.albert_backbone import AlbertBackbone
 
-        return AlbertBackbone(**{**BUILT_IN_PRESETS[preset]["architecture"], **overrides})
+        return AlbertBackbone(
+            **{**BUILT_IN_PRESETS[preset]["architecture"], **overrides}
+        )
     return _backbone(_Preset(preset), load_weights, overrides)
 
 
@@ -164,6 +201,8 @@ def load_masked_lm(preset, load_weights=True, **overrides):
         head_arguments = {
             k: v for k, v in task.items() if k == "head_layer_norm_epsilon"
         }
+    if preprocessor is not None:
+        _check_vocabulary_fits(resolved, preprocessor.tokenizer, backbone)
     masked_lm = AlbertMaskedLM(
         backbone, preprocessor, **{**head_arguments, **head_overrides}
     )
@@ -181,7 +220,5 @@ def load_masked_lm(preset, load_weights=True, **overrides):
                     stacklevel=3,
                 )
                 task_weights = None
-            load_keras_hub_weights(
-                masked_lm, resolved.backbone_weights(), task_weights
-            )
+            load_keras_hub_weights(masked_lm, resolved.backbone_weights(), task_weights)
     return masked_lm

@@ -1,17 +1,22 @@
 """`save_to_preset`: write KerasHub's directory format, atomically.
 
 Files are written into a temporary directory beside the target, which then
-replaces the target in one rename: an error midway leaves no half-written
-preset and an existing preset untouched. Saving into an existing preset keeps
-its other files (a tokenizer saved into a backbone's preset joins it), and a
-non-empty directory that is not a preset is refused.
+takes the target's place in one atomic exchange (Linux; elsewhere two
+renames): an error or a crash midway leaves no half-written preset and an
+existing preset untouched. Saving into an existing preset keeps its other
+files (a tokenizer saved into a backbone's preset joins it). Refused: a
+non-empty directory that is not a preset, a read-only directory, and a preset
+with symbolic links to outside it (their targets would be copied in).
 """
 
+import ctypes
+import errno
 import os
+import secrets
 import shutil
-import tempfile
 
 from albert_mlm.presets import keras_hub_preset as hub
+from albert_mlm.presets.handles import check_links
 from albert_mlm.presets.keras_hub_weights import (
     backbone_weight_entries,
     head_weight_entries,
@@ -67,7 +72,8 @@ def _write_masked_lm(masked_lm, directory, extra_metadata=None):
 
 
 def _save_atomically(write, obj, preset_dir, **write_options):
-    target = os.path.abspath(os.fspath(preset_dir))
+    target = os.path.realpath(os.fspath(preset_dir))
+    parent = os.path.dirname(target)
     existing = []
     if os.path.exists(target):
         if not os.path.isdir(target):
@@ -78,23 +84,77 @@ def _save_atomically(write, obj, preset_dir, **write_options):
                 f"{target!r} is not empty and holds no preset; refusing to write "
                 "a preset over it. Choose an empty or new directory."
             )
-    parent = os.path.dirname(target)
-    os.makedirs(parent, exist_ok=True)
-    staging = tempfile.mkdtemp(prefix=f".{os.path.basename(target)}.", dir=parent)
+        _require_writable(target)
+        # Its files are copied into the new preset: none may come from outside.
+        check_links(target, target, target)
+    else:
+        os.makedirs(parent, exist_ok=True)
+    _require_writable(parent)
+    staging = _new_staging_directory(parent, os.path.basename(target))
     try:
         if existing:
             shutil.copytree(target, staging, dirs_exist_ok=True)
         write(obj, staging, **write_options)
         if os.path.exists(target):
-            retired = staging + ".old"
-            os.rename(target, retired)
-            os.rename(staging, target)
-            shutil.rmtree(retired, ignore_errors=True)
+            _exchange(staging, target)  # `staging` now holds the old preset.
+            shutil.rmtree(staging, ignore_errors=True)
         else:
             os.rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+
+
+def _require_writable(directory):
+    """Refuse a directory marked read-only, even to a superuser."""
+    if not os.access(directory, os.W_OK) or not os.stat(directory).st_mode & 0o222:
+        raise PermissionError(
+            f"Cannot save a preset in {directory!r}: the directory is read-only."
+        )
+
+
+def _new_staging_directory(parent, name):
+    """A fresh hidden directory beside the target (permissions from the umask,
+    unlike `tempfile.mkdtemp`'s owner-only 0o700)."""
+    while True:
+        staging = os.path.join(parent, f".{name}.{secrets.token_hex(4)}.partial")
+        try:
+            os.mkdir(staging)
+            return staging
+        except FileExistsError:
+            continue
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def _exchange(first, second):
+    """Swap two directories: in one atomic step on Linux (`renameat2`), so a
+    crash at any instant leaves `second` holding one complete preset."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (AttributeError, OSError, TypeError):
+        renameat2 = None
+    if renameat2 is not None:
+        renameat2.argtypes = [
+            ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint
+        ]  # fmt: skip
+        paths = os.fsencode(first), os.fsencode(second)
+        if renameat2(_AT_FDCWD, paths[0], _AT_FDCWD, paths[1], _RENAME_EXCHANGE) == 0:
+            return
+        error = ctypes.get_errno()
+        if error not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            raise OSError(error, os.strerror(error), second)
+    # Elsewhere two renames, with a brief moment where `second` is missing.
+    retired = first + ".old"
+    os.rename(second, retired)
+    try:
+        os.rename(first, second)
+    except BaseException:
+        os.rename(retired, second)
+        raise
+    os.rename(retired, first)
 
 
 def save_backbone(backbone, preset_dir):

@@ -16,6 +16,7 @@ import json
 import os
 import warnings
 
+from albert_mlm.presets.handles import is_plain_file_name
 from albert_mlm.presets.weight_entries import (
     WeightEntry,
     assign_staged,
@@ -48,8 +49,21 @@ def read_transformers_config(config, source):
     return config
 
 
-def backbone_arguments(config):
+_REQUIRED_KEYS = (
+    "vocab_size",
+    "num_hidden_layers",
+    "num_attention_heads",
+    "embedding_size",
+    "hidden_size",
+    "intermediate_size",
+)
+
+
+def backbone_arguments(config, source="The checkpoint's config.json"):
     """`AlbertBackbone` keyword arguments for a transformers `AlbertConfig`."""
+    missing = [key for key in _REQUIRED_KEYS if key not in config]
+    if missing:
+        raise ValueError(f"{source} lacks the AlbertConfig keys {missing}.")
     return {
         "vocabulary_size": config["vocab_size"],
         "num_layers": config["num_hidden_layers"],
@@ -77,8 +91,18 @@ def tokenizer_lowercase(directory):
     path = os.path.join(directory, "tokenizer_config.json")
     if not os.path.isfile(path):
         return True
-    with open(path, encoding="utf-8") as file:
-        return bool(json.load(file).get("do_lower_case", True))
+    try:
+        with open(path, encoding="utf-8") as file:
+            value = json.load(file).get("do_lower_case", True)
+    except (ValueError, AttributeError) as error:
+        raise ValueError(
+            f"{path!r} is not a JSON object ({type(error).__name__}: {error})."
+        ) from None
+    if not isinstance(value, bool):
+        raise ValueError(
+            f"'do_lower_case' in {path!r} must be true or false. Received: {value!r}"
+        )
+    return value
 
 
 class SafetensorsCheckpoint:
@@ -91,11 +115,7 @@ class SafetensorsCheckpoint:
         if os.path.isfile(single_path):
             self.files = [SAFETENSORS_FILE]
         elif os.path.isfile(index_path):
-            with open(index_path, encoding="utf-8") as file:
-                weight_map = json.load(file)["weight_map"]
-            self.files = sorted(set(weight_map.values()))
-            for name in self.files:
-                _require_inside(directory, name)
+            self.files = _shard_names(index_path)
         elif os.path.isfile(os.path.join(directory, "pytorch_model.bin")):
             raise ValueError(
                 f"{directory!r} holds only pytorch_model.bin, a pickle file that "
@@ -124,9 +144,9 @@ class SafetensorsCheckpoint:
                 raise ValueError(
                     f"{path!r} is not a readable safetensors file ({error})."
                 ) from None
-        self.prefix = "albert." if any(
-            key.startswith("albert.") for key in self.tensors
-        ) else ""
+        self.prefix = (
+            "albert." if any(key.startswith("albert.") for key in self.tensors) else ""
+        )
 
     def get(self, key):
         return self.tensors.get(key)
@@ -135,13 +155,25 @@ class SafetensorsCheckpoint:
         return key in self.tensors
 
 
-def _require_inside(directory, name):
-    root = os.path.realpath(directory)
-    path = os.path.realpath(os.path.join(directory, name))
-    if os.path.commonpath([root, path]) != root:
+def _shard_names(index_path):
+    """The shard files a `model.safetensors.index.json` names, checked to be
+    plain file names beside it (symbolic links are checked by the loader)."""
+    try:
+        with open(index_path, encoding="utf-8") as file:
+            names = sorted(set(json.load(file)["weight_map"].values()), key=str)
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
         raise ValueError(
-            f"Shard name {name!r} in {directory!r} points outside the checkpoint."
-        )
+            f"{index_path!r} is not a safetensors index (a JSON object with a "
+            f"'weight_map' object): {type(error).__name__}: {error}"
+        ) from None
+    for name in names:
+        if not is_plain_file_name(name) or not name.endswith(".safetensors"):
+            raise ValueError(
+                f"Shard name {name!r} in {index_path!r} is not a plain "
+                "'.safetensors' file name beside the index; it could point "
+                "outside the checkpoint."
+            )
+    return names
 
 
 def _layer_norm(prefix, layer_norm):
@@ -194,7 +226,10 @@ def _block_entries(prefix, block):
 def _backbone_entries(backbone, prefix):
     embeddings = f"{prefix}embeddings"
     entries = [
-        WeightEntry((f"{embeddings}.word_embeddings.weight",), backbone.token_embedding.embeddings),
+        WeightEntry(
+            (f"{embeddings}.word_embeddings.weight",),
+            backbone.token_embedding.embeddings,
+        ),
         WeightEntry(
             (f"{embeddings}.position_embeddings.weight",),
             backbone.position_embedding.position_embeddings,
@@ -205,7 +240,8 @@ def _backbone_entries(backbone, prefix):
         ),
         *_layer_norm(f"{embeddings}.LayerNorm", backbone.embeddings_layer_norm),
         *_linear(
-            f"{prefix}encoder.embedding_hidden_mapping_in", backbone.embeddings_projection
+            f"{prefix}encoder.embedding_hidden_mapping_in",
+            backbone.embeddings_projection,
         ),
     ]
     for group_index, group in enumerate(backbone.groups):

@@ -1,12 +1,13 @@
 """One of our variables and where a checkpoint format keeps its values.
 
 Format modules (`keras_hub_weights`, `transformers_checkpoint`) list entries;
-`stage_entries` reads and checks them all before anything is assigned, so a
-checkpoint that does not fit leaves the model unchanged.
+`stage_entries` reads and checks them all (shapes, finite values) before
+anything is assigned, so a checkpoint that does not fit leaves the model
+unchanged.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -31,7 +32,8 @@ def transposed(key, variable):
 
 
 def stage_entries(entries, read, source):
-    """`[(variable, value)]` for `entries`, every key present, shapes checked.
+    """`[(variable, value)]` for `entries`: every key present, shapes and
+    finiteness checked.
 
     Args:
         entries: `WeightEntry` list.
@@ -54,6 +56,16 @@ def stage_entries(entries, read, source):
                 f"Shape mismatch for variable {entry.variable.path!r}: the model "
                 f"expects {expected}, {source} holds {tuple(value.shape)} "
                 f"(from {', '.join(entry.keys)})."
+            )
+        # A NaN or infinity would silently poison every output downstream.
+        if (
+            value.dtype.kind not in "biu"
+            and not np.isfinite(value.astype("float32")).all()
+        ):
+            raise ValueError(
+                f"Non-finite values (NaN or infinity) for variable "
+                f"{entry.variable.path!r}: {source} holds them in "
+                f"{', '.join(entry.keys)}; weights must be finite numbers."
             )
         staged.append((entry.variable, value))
     return staged

@@ -1,12 +1,23 @@
 """`albert-mlm pretrain`: a masked-LM pretraining run from raw text files.
 
 Trains (or reuses) a SentencePiece vocabulary, builds the model, streams the
-corpus through dynamic masking, checkpoints every `checkpoint_every` steps
-(`keras.callbacks.BackupAndRestore`), resumes from the last checkpoint, and
-saves a KerasHub-format preset whose metadata holds the held-out masked-token
-accuracy next to a unigram-frequency baseline.
+corpus through dynamic masking, checkpoints every `checkpoint_every` steps,
+resumes from the last checkpoint, and saves a KerasHub-format preset whose
+metadata holds the held-out accuracy next to a unigram-frequency baseline.
 
-Output directory layout: the preset files, `training_log.csv`,
+Runs are reproducible step by step: with the same `seed`, batch `n` is the
+same in every run (the shuffled, masked stream is drawn in one order and a
+resumed run skips the batches already trained on), so a run killed at any
+moment and resumed with `--resume` ends with the weights an uninterrupted run
+has at the same step. Exactly so without dropout, as in every built-in
+architecture: Keras does not save the dropout layers' random state, so with
+dropout a resumed run draws different (equally random) dropout masks. A
+checkpoint (weights and optimizer state) is written to a temporary name and
+renamed, so a crash never leaves a torn one; a loss or weight that stops
+being finite ends the run before it is checkpointed.
+
+Output directory layout: the preset files, `pretraining.json`,
+`training_log.csv` (one row per `checkpoint_every` steps),
 `training_curve.png` (with matplotlib), and `checkpoints/` while a run is
 unfinished.
 """
@@ -15,11 +26,13 @@ import dataclasses
 import json
 import math
 import os
+import re
 import shutil
 import signal
 import threading
 
 import keras
+import numpy as np
 
 from albert_mlm.architectures import PRETRAINING_ARCHITECTURES
 from albert_mlm.models.albert_backbone import AlbertBackbone
@@ -33,6 +46,7 @@ from albert_mlm.training.training_curve import plot_training_curve
 from albert_mlm.training.vocabulary import train_vocabulary
 
 CHECKPOINT_DIR = "checkpoints"
+_CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.weights\.h5$")
 LOG_FILE = "training_log.csv"
 CURVE_FILE = "training_curve.png"
 OPTIONS_FILE = "pretraining.json"
@@ -46,14 +60,75 @@ class _Interrupted(Exception):
     """Raised between training steps after Ctrl-C."""
 
 
-class _StopOnInterrupt(keras.callbacks.Callback):
-    """Turns Ctrl-C into a clean stop at the end of the current step.
+class _NotFinite(Exception):
+    """Raised between training steps once the loss or a weight is NaN/inf."""
 
-    A KeyboardInterrupt raised mid-step could land inside a checkpoint write
-    and leave it unreadable; instead the signal only sets a flag, and training
-    leaves between steps (by raising `_Interrupted`, so no validation runs on
-    a half-finished epoch), with the last completed checkpoint intact. A second
-    Ctrl-C interrupts at once.
+    def __init__(self, step, what):
+        super().__init__(step, what)
+        self.step, self.what = step, what
+
+
+def _checkpoint_path(directory, step, prefix="step"):
+    # Keras insists on the `.weights.h5` suffix, partial files included.
+    return os.path.join(directory, f"{prefix}-{step:09d}.weights.h5")
+
+
+def _latest_checkpoint(directory):
+    """`(step, path)` of the newest complete checkpoint, or `(0, None)`."""
+    found = [
+        (int(match.group(1)), os.path.join(directory, name))
+        for name in (os.listdir(directory) if os.path.isdir(directory) else [])
+        if (match := _CHECKPOINT_NAME.match(name))
+    ]
+    return max(found) if found else (0, None)
+
+
+class _Checkpoints(keras.callbacks.Callback):
+    """Counts steps, stops at `total_steps`, checkpoints at each epoch end.
+
+    An epoch here is `checkpoint_every` steps. A non-finite loss raises
+    `_NotFinite` at once; non-finite weights are caught before they are
+    written, so the newest checkpoint is always a usable one.
+    """
+
+    def __init__(self, directory, start_step, total_steps):
+        super().__init__()
+        self.directory = directory
+        self.step = start_step
+        self.total_steps = total_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise _NotFinite(self.step, "loss")
+        if self.step >= self.total_steps:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        for variable in self.model.trainable_variables:
+            if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
+                raise _NotFinite(self.step, f"weight {variable.path!r}")
+        os.makedirs(self.directory, exist_ok=True)
+        partial = _checkpoint_path(self.directory, self.step, prefix="partial")
+        self.model.save_weights(partial, overwrite=True)
+        os.replace(partial, _checkpoint_path(self.directory, self.step))
+        for name in os.listdir(self.directory):
+            match = _CHECKPOINT_NAME.match(name)
+            if match and int(match.group(1)) != self.step:
+                os.remove(os.path.join(self.directory, name))
+
+
+class _StopOnInterrupt(keras.callbacks.Callback):
+    """Turns Ctrl-C into a clean stop at the next safe point.
+
+    Used as a context manager around a run. A KeyboardInterrupt raised at an
+    arbitrary moment could land inside a checkpoint write, or be swallowed by
+    library code during setup; instead the signal only sets a flag, which
+    `check()` (called between setup stages and after every training step)
+    turns into `_Interrupted`, with the last completed checkpoint intact. No
+    validation runs on a half-finished epoch. A second Ctrl-C interrupts at
+    once.
     """
 
     def __init__(self):
@@ -67,21 +142,22 @@ class _StopOnInterrupt(keras.callbacks.Callback):
             signal.SIGINT, self._previous_handler or signal.default_int_handler
         )
 
-    def on_train_begin(self, logs=None):
+    def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             self._previous_handler = signal.signal(signal.SIGINT, self._handle)
+        return self
 
-    def on_train_batch_end(self, batch, logs=None):
-        if self.interrupted:
-            raise _Interrupted()
-
-    def on_train_end(self, logs=None):
-        self._restore()
-
-    def _restore(self):
+    def __exit__(self, *exception):
         if self._previous_handler is not None:
             signal.signal(signal.SIGINT, self._previous_handler)
             self._previous_handler = None
+
+    def check(self):
+        if self.interrupted:
+            raise _Interrupted()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.check()
 
 
 @dataclasses.dataclass
@@ -112,8 +188,8 @@ def _prepare_output(options):
     if options.resume:
         if not os.path.isdir(checkpoints):
             raise PretrainError(
-                f"Nothing to resume: {checkpoints!r} does not exist. Run without "
-                "--resume to start."
+                f"Nothing to resume: {checkpoints!r} does not exist (the run "
+                "finished, or never started). Run without --resume to start."
             )
         return
     if os.path.isdir(out) and os.listdir(out):
@@ -161,95 +237,159 @@ def _build_masked_lm(options, files):
     return AlbertMaskedLM(backbone, preprocessor)
 
 
-def pretrain(options, log=print):
-    """Run a pretraining job; returns the held-out evaluation dict."""
+def _restore(masked_lm, checkpoints):
+    """Load the newest checkpoint (weights and optimizer); its step, or 0."""
+    step, path = _latest_checkpoint(checkpoints)
+    for name in os.listdir(checkpoints):
+        if name.startswith("partial-"):  # Torn by a crash mid-write.
+            os.remove(os.path.join(checkpoints, name))
+    if path is None:
+        return 0
+    masked_lm.optimizer.build(masked_lm.trainable_variables)
+    try:
+        masked_lm.load_weights(path)
+    except Exception as error:
+        raise PretrainError(
+            f"Checkpoint {path!r} cannot be loaded ({type(error).__name__}: "
+            f"{error}); delete it to resume from the one before, if any."
+        ) from None
+    if int(keras.ops.convert_to_numpy(masked_lm.optimizer.iterations)) != step:
+        raise PretrainError(
+            f"Checkpoint {path!r} holds the optimizer state of step "
+            f"{int(keras.ops.convert_to_numpy(masked_lm.optimizer.iterations))}, "
+            f"not {step}; it does not belong to this run."
+        )
+    return step
+
+
+def _training_batches(train_lines, preprocessor, options):
+    """The endless, reproducible stream of masked training batches, and the
+    number of steps to train: `steps`, or `epochs` passes over the corpus."""
+    if next(iter(train_lines), None) is None:
+        raise CorpusError("The corpus has too few lines to train on; add text.")
+    total_steps = options.steps
+    if not total_steps:
+        per_pass = train_lines.batch(options.batch_size).reduce(0, lambda n, _: n + 1)
+        total_steps = (options.epochs or 1) * int(per_pass)
+    batches = train_lines.shuffle(10_000, seed=options.seed).batch(options.batch_size)
+    # Masking draws from stateful random ops: in a parallel map, which batch
+    # gets which draw would depend on thread timing, so the map is sequential.
+    return batches.repeat().map(preprocessor), total_steps
+
+
+def _held_out_batches(held_out_lines, preprocessor, options):
+    """Held-out batches, masked once (sequentially, as above) and cached."""
     import tensorflow as tf
 
+    held_out = (
+        held_out_lines.batch(options.batch_size)
+        .map(preprocessor)
+        .take(options.evaluation_batches)
+        .cache()
+    )
+    count = int(held_out.reduce(0, lambda n, _: n + 1))  # Fills the cache.
+    if not count:
+        raise CorpusError("The corpus has too few lines to hold any out; add text.")
+    return held_out.apply(tf.data.experimental.assert_cardinality(count))
+
+
+def pretrain(options, log=print):
+    """Run a pretraining job; returns the held-out evaluation dict."""
     keras.utils.set_random_seed(options.seed)
     files = corpus_files(options.corpus)
     _prepare_output(options)
     masked_lm = _build_masked_lm(options, files)
+    checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
     if not options.resume:
         # The untrained model and its vocabulary make `--resume` possible.
         save_masked_lm(masked_lm, options.out)
         with open(os.path.join(options.out, OPTIONS_FILE), "w") as file:
             json.dump(dataclasses.asdict(options), file, indent=2)
-    preprocessor = masked_lm.preprocessor
+        os.makedirs(checkpoints, exist_ok=True)
+    with _StopOnInterrupt() as interrupt:
+        try:
+            return _train_evaluate_save(masked_lm, files, options, log, interrupt)
+        except (KeyboardInterrupt, _Interrupted):
+            raise PretrainError(
+                "Interrupted. Rerun the same command with --resume to continue "
+                f"from the last checkpoint in {checkpoints!r} (or from the start, "
+                "if none was written yet)."
+            ) from None
 
+
+def _train_evaluate_save(masked_lm, files, options, log, interrupt):
+    import tensorflow as tf
+
+    checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
+    preprocessor = masked_lm.preprocessor
     train_lines, held_out_lines = split_lines(files, options.holdout_every)
-    train = train_lines.shuffle(10_000, seed=options.seed)
-    train = train.batch(options.batch_size).map(
-        preprocessor, num_parallel_calls=tf.data.AUTOTUNE
-    )
-    held_out = (
-        held_out_lines.batch(options.batch_size)
-        .map(preprocessor, num_parallel_calls=tf.data.AUTOTUNE)
-        .take(options.evaluation_batches)
-        .cache()
-    )
-    if next(iter(held_out), None) is None:
-        raise CorpusError("The corpus has too few lines to hold any out; add text.")
-    steps_per_epoch, epochs = None, options.epochs or 1
-    if options.steps:
-        train = train.repeat()
-        steps_per_epoch = min(options.steps, max(options.checkpoint_every, 1))
-        epochs = math.ceil(options.steps / steps_per_epoch)
+    train, total_steps = _training_batches(train_lines, preprocessor, options)
+    held_out = _held_out_batches(held_out_lines, preprocessor, options)
 
     masked_lm.compile(
         optimizer=keras.optimizers.Adam(options.learning_rate, clipnorm=1.0)
     )
+    start_step = 0
+    if options.resume:
+        start_step = _restore(masked_lm, checkpoints)
+        # The restored optimizer state holds the old rate; the command wins.
+        masked_lm.optimizer.learning_rate = options.learning_rate
+        log(f"Resuming from step {start_step} of {total_steps}.")
+    steps_per_epoch = max(1, min(options.checkpoint_every, total_steps))
+    initial_epoch = start_step // steps_per_epoch
+    epochs = initial_epoch + math.ceil(
+        max(total_steps - start_step, 0) / steps_per_epoch
+    )
     callbacks = [
-        keras.callbacks.BackupAndRestore(
-            os.path.join(options.out, CHECKPOINT_DIR),
-            save_freq=options.checkpoint_every,
-            delete_checkpoint=False,
-        ),
+        _Checkpoints(checkpoints, start_step, total_steps),
         keras.callbacks.CSVLogger(
             os.path.join(options.out, LOG_FILE), append=options.resume
         ),
-        keras.callbacks.TerminateOnNaN(),
-        interrupt := _StopOnInterrupt(),
+        interrupt,
     ]
+    interrupt.check()
     try:
-        history = masked_lm.fit(
-            train.prefetch(tf.data.AUTOTUNE),
-            epochs=epochs,
-            steps_per_epoch=steps_per_epoch,
-            validation_data=held_out,
-            callbacks=callbacks,
-            verbose=1 if log is print else 0,
+        if epochs > initial_epoch:
+            masked_lm.fit(
+                train.skip(start_step).prefetch(tf.data.AUTOTUNE),
+                initial_epoch=initial_epoch,
+                epochs=epochs,
+                steps_per_epoch=steps_per_epoch,
+                validation_data=held_out,
+                callbacks=callbacks,
+                verbose=1 if log is print else 0,
+            )
+    except _NotFinite as error:
+        last_step, _ = _latest_checkpoint(checkpoints)
+        kept = (
+            f"the last good checkpoint (step {last_step}) is in {checkpoints!r}"
+            if last_step
+            else f"no checkpoint was written yet; {options.out!r} holds the "
+            "untrained model"
         )
-    except (KeyboardInterrupt, _Interrupted):
-        interrupt.interrupted = True
-    finally:
-        interrupt._restore()
-    if interrupt.interrupted:
         raise PretrainError(
-            "Interrupted. The last checkpoint is kept in "
-            f"{os.path.join(options.out, CHECKPOINT_DIR)!r}; rerun the same "
-            "command with --resume to continue."
-        )
-    losses = history.history.get("loss", [])
-    if losses and not math.isfinite(losses[-1]):
-        raise PretrainError(
-            "The loss became NaN; training stopped. The last good checkpoint is in "
-            f"{os.path.join(options.out, CHECKPOINT_DIR)!r}: lower --learning-rate "
-            "and rerun with --resume."
-        )
+            f"The {error.what} became NaN or infinite at step {error.step}; "
+            f"training stopped and {kept}. Lower --learning-rate and rerun "
+            "with --resume."
+        ) from None
 
-    tf.random.set_seed(options.seed)  # The same held-out masks every time.
+    interrupt.check()
     counts = token_counts(preprocessor.tokenizer, train_lines.take(200_000))
     results = evaluate_masked_lm(masked_lm, held_out, counts)
+    interrupt.check()
     metadata = {
         "pretraining": {
             "corpus": [os.path.basename(path) for path in files],
             "held_out": f"every {options.holdout_every}th line",
+            "steps": max(start_step, total_steps),
             **{key: round(float(value), 4) for key, value in results.items()},
         }
     }
     save_masked_lm(masked_lm, options.out, extra_metadata=metadata)
-    shutil.rmtree(os.path.join(options.out, CHECKPOINT_DIR), ignore_errors=True)
+    shutil.rmtree(checkpoints, ignore_errors=True)
     plot_training_curve(
-        os.path.join(options.out, LOG_FILE), os.path.join(options.out, CURVE_FILE)
+        os.path.join(options.out, LOG_FILE),
+        os.path.join(options.out, CURVE_FILE),
+        steps_per_epoch,
     )
     return results

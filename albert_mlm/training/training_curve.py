@@ -1,9 +1,13 @@
-"""`training_curve.png`: loss and masked accuracy per epoch, from the CSV log."""
+"""`training_curve.png`: loss and masked accuracy by step, from the CSV log.
+
+The log has one row per Keras epoch, which `pretrain` makes one checkpoint
+interval (`steps_per_epoch` steps) long.
+"""
 
 import csv
 
 
-def plot_training_curve(log_path, image_path):
+def plot_training_curve(log_path, image_path, steps_per_epoch=1):
     """Draw the curve; returns False (and draws nothing) without matplotlib."""
     try:
         import matplotlib
@@ -16,7 +20,7 @@ def plot_training_curve(log_path, image_path):
         rows = list(csv.DictReader(file))
     if not rows:
         return False
-    epochs = [int(row["epoch"]) + 1 for row in rows]
+    steps = [(int(row["epoch"]) + 1) * steps_per_epoch for row in rows]
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
     for axis, metric, title in [
         (loss_axis, "loss", "masked-token loss"),
@@ -25,8 +29,8 @@ def plot_training_curve(log_path, image_path):
         for prefix, label in [("", "train"), ("val_", "held out")]:
             if prefix + metric in rows[0]:
                 values = [float(row[prefix + metric]) for row in rows]
-                axis.plot(epochs, values, marker="o", label=label)
-        axis.set_xlabel("epoch")
+                axis.plot(steps, values, marker="o", label=label)
+        axis.set_xlabel("step" if steps_per_epoch > 1 else "epoch")
         axis.set_title(title)
         axis.legend()
     figure.tight_layout()
