@@ -4,6 +4,7 @@ import keras
 
 from albert_mlm.layers.activations import get_activation
 from albert_mlm.layers.self_attention import SelfAttention
+from albert_mlm.layers.shared_weight_casts import apply_dense
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
@@ -84,7 +85,9 @@ class EncoderBlock(keras.layers.Layer):
         attended = self.attention(inputs, padding_mask=padding_mask, training=training)
         attended = self.attention_dropout(attended, training=training)
         x = self.attention_layer_norm(inputs + attended)
-        transformed = self.output_dense(self.intermediate_dense(x))
+        transformed = apply_dense(
+            self.output_dense, apply_dense(self.intermediate_dense, x)
+        )
         transformed = self.output_dropout(transformed, training=training)
         return self.output_layer_norm(x + transformed)
 

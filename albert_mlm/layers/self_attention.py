@@ -3,6 +3,8 @@
 import keras
 from keras import ops
 
+from albert_mlm.layers.shared_weight_casts import apply_dense
+
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
 class SelfAttention(keras.layers.Layer):
@@ -60,7 +62,7 @@ class SelfAttention(keras.layers.Layer):
 
     def call(self, inputs, padding_mask=None, training=None):
         batch_and_length = ops.shape(inputs)[:-1]
-        qkv = self.query_key_value_dense(inputs)
+        qkv = apply_dense(self.query_key_value_dense, inputs)
         qkv = ops.reshape(qkv, batch_and_length + (3, self.num_heads, self.head_dim))
         query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
         # (batch, 1, 1, key_length): every query and head sees the same keys.
@@ -72,7 +74,7 @@ class SelfAttention(keras.layers.Layer):
         else:
             attended = ops.dot_product_attention(query, key, value, mask=key_mask)
         attended = ops.reshape(attended, batch_and_length + (-1,))
-        return self.output_dense(attended)
+        return apply_dense(self.output_dense, attended)
 
     def _attention_with_dropout(self, query, key, value, key_mask):
         # The fused kernels take no dropout, so training with attention

@@ -10,6 +10,7 @@ from albert_mlm.argument_checks import (
 from albert_mlm.layers.activations import get_activation
 from albert_mlm.layers.encoder_block import EncoderBlock
 from albert_mlm.layers.position_embedding import PositionEmbedding
+from albert_mlm.layers.shared_weight_casts import cast_once_per_pass
 from albert_mlm.presets.preset_methods import PresetMethods
 
 
@@ -220,6 +221,12 @@ class AlbertBackbone(PresetMethods, keras.Model):
     def __call__(self, inputs, *args, **kwargs):
         check_model_inputs(self, inputs)
         return super().__call__(inputs, *args, **kwargs)
+
+    def call(self, inputs, training=None, mask=None):
+        # Shared blocks run many times per pass: cast their kernels to the
+        # compute dtype once, not once per layer call.
+        with cast_once_per_pass():
+            return super().call(inputs, training=training, mask=mask)
 
     def get_config(self):
         return {
