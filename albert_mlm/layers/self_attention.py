@@ -64,7 +64,9 @@ class SelfAttention(keras.layers.Layer):
         batch_and_length = ops.shape(inputs)[:-1]
         qkv = apply_dense(self.query_key_value_dense, inputs)
         qkv = ops.reshape(qkv, batch_and_length + (3, self.num_heads, self.head_dim))
-        query, key, value = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+        # unstack, not three slices: a slice's gradient is a zero-filled copy
+        # of the whole projection, unstack's is one stack of the three.
+        query, key, value = ops.unstack(qkv, 3, axis=2)
         # (batch, 1, 1, key_length): every query and head sees the same keys.
         key_mask = None
         if padding_mask is not None:
