@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+from conftest import TINY_BACKBONE
 
 from albert_mlm import AlbertBackbone
 from albert_mlm.layers import shared_weight_casts
@@ -48,16 +49,8 @@ def test_one_cast_per_variable_per_pass_and_none_kept_after():
 
 
 def test_backbone_pass_casts_each_shared_kernel_once(monkeypatch):
-    backbone = AlbertBackbone(
-        vocabulary_size=50,
-        num_layers=4,
-        num_heads=2,
-        embedding_dim=8,
-        hidden_dim=16,
-        intermediate_dim=32,
-        num_groups=1,
-        dtype="mixed_bfloat16",
-    )
+    config = dict(TINY_BACKBONE, num_groups=1, num_inner_repetitions=1)
+    backbone = AlbertBackbone(**config, dtype="mixed_bfloat16")
     casts = []
     real_cast = keras.ops.cast
 
