@@ -89,6 +89,65 @@ def test_head_gathers_only_the_masked_positions(masked_lm):
     np.testing.assert_allclose(swapped_logits[:, ::-1], logits, atol=1e-6)
 
 
+@pytest.mark.parametrize(
+    "groups, inner", [(1, 1), (2, 1), (1, 2), (2, 2)], ids=lambda value: str(value)
+)
+def test_logits_equal_the_full_sequence_output_gathered(groups, inner):
+    # The masked LM runs its last block call at the masked positions only;
+    # the logits must equal the head applied to the backbone's full output.
+    backbone = AlbertBackbone(
+        vocabulary_size=400,
+        num_layers=4,
+        num_heads=2,
+        embedding_dim=8,
+        hidden_dim=16,
+        intermediate_dim=32,
+        num_groups=groups,
+        num_inner_repetitions=inner,
+    )
+    masked_lm = AlbertMaskedLM(backbone)
+    rng = np.random.default_rng(0)
+    features = {
+        "token_ids": rng.integers(5, 400, (3, 10)),
+        "segment_ids": (np.arange(10) >= 6).astype("int32")[None].repeat(3, 0),
+        "padding_mask": (np.arange(10) < np.array([[10], [7], [4]])).astype("int32"),
+        "mask_positions": np.array([[1, 2, 9], [6, 3, 5], [1, 2, 3]]),
+    }
+    logits = keras.ops.convert_to_numpy(masked_lm(features))
+    sequence_output = backbone(
+        {key: features[key] for key in ("token_ids", "segment_ids", "padding_mask")}
+    )["sequence_output"]
+    expected = masked_lm.masked_lm_head(sequence_output, features["mask_positions"])
+    assert logits.shape == (3, 3, 400)
+    np.testing.assert_allclose(logits, keras.ops.convert_to_numpy(expected), atol=1e-5)
+    gathered = backbone.sequence_output_at(features, features["mask_positions"])
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(gathered),
+        np.take_along_axis(
+            keras.ops.convert_to_numpy(sequence_output),
+            features["mask_positions"][..., None],
+            axis=1,
+        ),
+        atol=1e-5,
+    )
+
+
+def test_last_block_call_computes_the_masked_positions_only(masked_lm, monkeypatch):
+    layer_norm = masked_lm.backbone.groups[-1][-1].output_layer_norm
+    seen_shapes = []
+    original_call = layer_norm.call
+
+    def recording_call(inputs, *args, **kwargs):
+        seen_shapes.append(tuple(inputs.shape))
+        return original_call(inputs, *args, **kwargs)
+
+    monkeypatch.setattr(layer_norm, "call", recording_call)
+    masked_lm(_integer_features())
+    # 4 layer calls through 2 groups: the last block runs at calls 2 and 3;
+    # the model's last call sees only the 2 masked positions of each row.
+    assert seen_shapes == [(2, 8, 16), (2, 2, 16)]
+
+
 def test_head_is_tied_to_the_token_embedding(masked_lm):
     embeddings = masked_lm.backbone.token_embedding.embeddings
     assert not any(

@@ -1,6 +1,7 @@
 """One post-LayerNorm transformer encoder block."""
 
 import keras
+from keras import ops
 
 from albert_mlm.layers.activations import get_activation
 from albert_mlm.layers.self_attention import SelfAttention
@@ -10,6 +11,10 @@ from albert_mlm.layers.shared_weight_casts import apply_dense
 @keras.saving.register_keras_serializable(package="albert_mlm")
 class EncoderBlock(keras.layers.Layer):
     """Self-attention, add & norm, feed-forward, add & norm.
+
+    With `output_positions` (a `(batch, positions)` integer tensor), only
+    those positions are computed (each still attends to the whole sequence):
+    the output is `(batch, positions, hidden)`.
 
     Args:
         num_heads: attention heads.
@@ -81,9 +86,16 @@ class EncoderBlock(keras.layers.Layer):
         )
         self.output_layer_norm.build(inputs_shape)
 
-    def call(self, inputs, padding_mask=None, training=None):
-        attended = self.attention(inputs, padding_mask=padding_mask, training=training)
+    def call(self, inputs, padding_mask=None, training=None, output_positions=None):
+        attended = self.attention(
+            inputs,
+            padding_mask=padding_mask,
+            training=training,
+            query_positions=output_positions,
+        )
         attended = self.attention_dropout(attended, training=training)
+        if output_positions is not None:
+            inputs = ops.take_along_axis(inputs, output_positions[:, :, None], 1)
         x = self.attention_layer_norm(inputs + attended)
         transformed = apply_dense(
             self.output_dense, apply_dense(self.intermediate_dense, x)
@@ -91,8 +103,12 @@ class EncoderBlock(keras.layers.Layer):
         transformed = self.output_dropout(transformed, training=training)
         return self.output_layer_norm(x + transformed)
 
-    def compute_output_shape(self, inputs_shape):
-        return inputs_shape
+    def compute_output_shape(
+        self, inputs_shape, padding_mask_shape=None, output_positions_shape=None
+    ):
+        if output_positions_shape is None:
+            return inputs_shape
+        return tuple(output_positions_shape) + (inputs_shape[-1],)
 
     def get_config(self):
         config = super().get_config()

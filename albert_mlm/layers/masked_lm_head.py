@@ -10,7 +10,8 @@ from albert_mlm.layers.activations import get_activation
 class MaskedLMHead(keras.layers.Layer):
     """Vocabulary logits at `mask_positions` only (never the full sequence).
 
-    Gathers the encoder output at the masked positions, applies a dense layer
+    Gathers the encoder output at the masked positions (or takes it already
+    gathered when `mask_positions` is `None`), applies a dense layer
     back to the embedding width with `activation`, a layer norm, then the
     transposed token embedding (tied weights) plus a bias.
 
@@ -63,10 +64,11 @@ class MaskedLMHead(keras.layers.Layer):
             initializer="zeros",
         )
 
-    def call(self, inputs, mask_positions):
-        positions = ops.cast(mask_positions, "int32")[..., None]
-        gathered = ops.take_along_axis(inputs, positions, axis=1)
-        x = self.layer_norm(self.dense(gathered))
+    def call(self, inputs, mask_positions=None):
+        if mask_positions is not None:
+            positions = ops.cast(mask_positions, "int32")[..., None]
+            inputs = ops.take_along_axis(inputs, positions, axis=1)
+        x = self.layer_norm(self.dense(inputs))
         logits = self.token_embedding(x, reverse=True)
         logits = ops.cast(logits, self.compute_dtype) + ops.cast(
             self.output_bias, self.compute_dtype
@@ -74,7 +76,9 @@ class MaskedLMHead(keras.layers.Layer):
         # Losses and softmax want full precision under mixed precision.
         return ops.cast(logits, self.variable_dtype)
 
-    def compute_output_shape(self, inputs_shape, mask_positions_shape):
+    def compute_output_shape(self, inputs_shape, mask_positions_shape=None):
+        if mask_positions_shape is None:
+            return tuple(inputs_shape[:-1]) + (self.token_embedding.input_dim,)
         return tuple(mask_positions_shape) + (self.token_embedding.input_dim,)
 
     def get_config(self):

@@ -10,6 +10,10 @@ from albert_mlm.layers.shared_weight_casts import apply_dense
 class SelfAttention(keras.layers.Layer):
     """Bidirectional multi-head self-attention over non-padding keys.
 
+    With `query_positions` (a `(batch, positions)` integer tensor), only
+    those positions attend (to every key), and only their outputs are
+    returned.
+
     The query, key and value projections are one `(hidden, 3 * hidden)` dense
     kernel, laid out `[query | key | value]`, each part head-major (column
     `head * head_dim + d`), so one matrix multiply feeds all three.
@@ -60,13 +64,16 @@ class SelfAttention(keras.layers.Layer):
             self.dropout, dtype=self.dtype_policy
         )
 
-    def call(self, inputs, padding_mask=None, training=None):
-        batch_and_length = ops.shape(inputs)[:-1]
+    def call(self, inputs, padding_mask=None, training=None, query_positions=None):
         qkv = apply_dense(self.query_key_value_dense, inputs)
-        qkv = ops.reshape(qkv, batch_and_length + (3, self.num_heads, self.head_dim))
+        qkv = ops.reshape(
+            qkv, ops.shape(inputs)[:-1] + (3, self.num_heads, self.head_dim)
+        )
         # unstack, not three slices: a slice's gradient is a zero-filled copy
         # of the whole projection, unstack's is one stack of the three.
         query, key, value = ops.unstack(qkv, 3, axis=2)
+        if query_positions is not None:
+            query = ops.take_along_axis(query, query_positions[:, :, None, None], 1)
         # (batch, 1, 1, key_length): every query and head sees the same keys.
         key_mask = None
         if padding_mask is not None:
@@ -75,7 +82,7 @@ class SelfAttention(keras.layers.Layer):
             attended = self._attention_with_dropout(query, key, value, key_mask)
         else:
             attended = ops.dot_product_attention(query, key, value, mask=key_mask)
-        attended = ops.reshape(attended, batch_and_length + (-1,))
+        attended = ops.reshape(attended, ops.shape(query)[:2] + (-1,))
         return apply_dense(self.output_dense, attended)
 
     def _attention_with_dropout(self, query, key, value, key_mask):
@@ -89,8 +96,12 @@ class SelfAttention(keras.layers.Layer):
         probabilities = self.probability_dropout(probabilities, training=True)
         return ops.einsum("bhqk,bkhd->bqhd", probabilities, value)
 
-    def compute_output_shape(self, inputs_shape):
-        return inputs_shape
+    def compute_output_shape(
+        self, inputs_shape, padding_mask_shape=None, query_positions_shape=None
+    ):
+        if query_positions_shape is None:
+            return inputs_shape
+        return tuple(query_positions_shape) + (inputs_shape[-1],)
 
     def get_config(self):
         config = super().get_config()

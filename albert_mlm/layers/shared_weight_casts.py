@@ -22,6 +22,8 @@ import threading
 
 from keras import ops
 
+from albert_mlm.layers.fused_dense import fused_dense
+
 _state = threading.local()
 
 
@@ -50,9 +52,9 @@ def compute_value(variable, dtype):
 def apply_dense(dense, inputs):
     """What `dense(inputs)` computes, reading its weights through the cache."""
     dtype = dense.compute_dtype
-    outputs = ops.matmul(inputs, compute_value(dense.kernel, dtype))
-    if dense.use_bias:
-        outputs = ops.add(outputs, compute_value(dense.bias, dtype))
-    if dense.activation is not None:
-        outputs = dense.activation(outputs)
-    return outputs
+    return fused_dense(
+        inputs,
+        compute_value(dense.kernel, dtype),
+        compute_value(dense.bias, dtype) if dense.use_bias else None,
+        dense.activation,
+    )

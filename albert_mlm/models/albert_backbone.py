@@ -1,6 +1,9 @@
 """The ALBERT encoder: factorized embeddings and a weight-shared layer stack."""
 
+import dataclasses
+
 import keras
+from keras import ops
 
 from albert_mlm.argument_checks import (
     check_model_inputs,
@@ -168,28 +171,31 @@ class AlbertBackbone(PresetMethods, keras.Model):
             name="pooled_dense",
         )
 
-        # === Functional Model ===
-        token_ids = keras.Input(shape=(None,), dtype="int32", name="token_ids")
-        segment_ids = keras.Input(shape=(None,), dtype="int32", name="segment_ids")
-        padding_mask = keras.Input(shape=(None,), dtype="int32", name="padding_mask")
-        tokens = token_embedding(token_ids)
-        x = embeddings_add(
-            (tokens, position_embedding(tokens), segment_embedding(segment_ids))
-        )
-        x = embeddings_layer_norm(x)
-        x = embeddings_dropout(x)
-        x = embeddings_projection(x)
         calls_per_group = num_layers // num_groups
-        for layer_index in range(num_layers):
-            for block in groups[layer_index // calls_per_group]:
-                x = block(x, padding_mask=padding_mask)
+        encoder = _Encoder(
+            token_embedding=token_embedding,
+            position_embedding=position_embedding,
+            segment_embedding=segment_embedding,
+            embeddings_add=embeddings_add,
+            embeddings_layer_norm=embeddings_layer_norm,
+            embeddings_dropout=embeddings_dropout,
+            embeddings_projection=embeddings_projection,
+            block_calls=[
+                block
+                for layer_index in range(num_layers)
+                for block in groups[layer_index // calls_per_group]
+            ],
+        )
+
+        # === Functional Model ===
+        inputs = {
+            name: keras.Input(shape=(None,), dtype="int32", name=name)
+            for name in ("token_ids", "segment_ids", "padding_mask")
+        }
+        x = encoder(inputs)
         pooled = pooled_dense(x[:, 0, :])
         super().__init__(
-            inputs={
-                "token_ids": token_ids,
-                "segment_ids": segment_ids,
-                "padding_mask": padding_mask,
-            },
+            inputs=inputs,
             outputs={"sequence_output": x, "pooled_output": pooled},
             dtype=dtype,
             **kwargs,
@@ -202,6 +208,7 @@ class AlbertBackbone(PresetMethods, keras.Model):
         self.embeddings_projection = embeddings_projection
         self.groups = groups
         self.pooled_dense = pooled_dense
+        self._encoder = encoder
 
         # === Config ===
         self.vocabulary_size = vocabulary_size
@@ -227,6 +234,23 @@ class AlbertBackbone(PresetMethods, keras.Model):
         # compute dtype once, not once per layer call.
         with cast_once_per_pass():
             return super().call(inputs, training=training, mask=mask)
+
+    def sequence_output_at(self, inputs, positions, training=None):
+        """`sequence_output` at `positions` only, `(batch, positions, hidden_dim)`.
+
+        Equal to gathering `self(inputs)["sequence_output"]` at `positions`
+        along the sequence axis, but the last block call computes only those
+        positions (each still attends to the whole sequence).
+
+        Args:
+            inputs: the backbone's input dict.
+            positions: integer tensor `(batch, positions)`.
+            training: whether dropout is active.
+        """
+        with cast_once_per_pass():
+            return self._encoder(
+                inputs, training=training, output_positions=ops.cast(positions, "int32")
+            )
 
     def get_config(self):
         return {
@@ -316,3 +340,44 @@ class AlbertBackbone(PresetMethods, keras.Model):
         layout_map[block + "intermediate_dense/kernel"] = (data, model)
         layout_map[block + "output_dense/kernel"] = (model, data)
         return layout_map
+
+
+@dataclasses.dataclass
+class _Encoder:
+    """The backbone's layers in call order, from input ids to `sequence_output`.
+
+    One definition of the forward pass, for both the functional graph and
+    `AlbertBackbone.sequence_output_at`. A plain object, so Keras tracks the
+    layers only where the backbone sets them as attributes.
+    """
+
+    token_embedding: keras.layers.Layer
+    position_embedding: keras.layers.Layer
+    segment_embedding: keras.layers.Layer
+    embeddings_add: keras.layers.Layer
+    embeddings_layer_norm: keras.layers.Layer
+    embeddings_dropout: keras.layers.Layer
+    embeddings_projection: keras.layers.Layer
+    block_calls: list
+
+    def __call__(self, inputs, training=None, output_positions=None):
+        tokens = self.token_embedding(inputs["token_ids"])
+        x = self.embeddings_add(
+            (
+                tokens,
+                self.position_embedding(tokens),
+                self.segment_embedding(inputs["segment_ids"]),
+            )
+        )
+        x = self.embeddings_layer_norm(x)
+        x = self.embeddings_dropout(x, training=training)
+        x = self.embeddings_projection(x)
+        padding_mask = inputs["padding_mask"]
+        for block in self.block_calls[:-1]:
+            x = block(x, padding_mask=padding_mask, training=training)
+        return self.block_calls[-1](
+            x,
+            padding_mask=padding_mask,
+            training=training,
+            output_positions=output_positions,
+        )

@@ -123,6 +123,14 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         check_masked_lm_inputs(self, inputs)
         return super().__call__(inputs, *args, **kwargs)
 
+    def call(self, inputs, training=None, mask=None):
+        # Only the masked positions reach the head, so the last block call
+        # computes only them (same logits as the functional graph).
+        sequence = self.backbone.sequence_output_at(
+            inputs, inputs["mask_positions"], training=training
+        )
+        return self.masked_lm_head(sequence)
+
     # === Raw-string entry points ===
 
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):

@@ -49,8 +49,9 @@ class SegmentPacker:
                 f"`sequence_length`={self.sequence_length} leaves no room for "
                 f"[CLS] and {len(segments)} [SEP] token(s)."
             )
-        if len(segments) == 2:
-            segments[1] = _with_rows_of(segments[1], segments[0])
+        if len(segments) == 1:
+            return self._pack_one(segments[0], budget)
+        segments[1] = _with_rows_of(segments[1], segments[0])
         trimmer_class = (
             tf_text.RoundRobinTrimmer
             if self.truncate == "round_robin"
@@ -66,6 +67,28 @@ class SegmentPacker:
         token_ids = token_ids.to_tensor(default_value=self.pad_value, shape=shape)
         segment_ids = segment_ids.to_tensor(default_value=0, shape=shape)
         return tf.cast(token_ids, "int32"), tf.cast(segment_ids, "int32")
+
+    def _pack_one(self, segment, budget):
+        # Both strategies keep a lone segment's first `budget` tokens. A few
+        # dense ops instead of tensorflow-text's trimmer and combiner, which
+        # cost more than tokenizing a batch of short lines.
+        import tensorflow as tf
+
+        kept = segment[:, :budget]
+        body = kept.to_tensor(default_value=self.pad_value, shape=[None, budget])
+        rows = tf.shape(body)[0]
+        token_ids = tf.concat(
+            [
+                tf.fill([rows, 1], tf.cast(self.start_value, body.dtype)),
+                body,
+                tf.fill([rows, 1], tf.cast(self.pad_value, body.dtype)),
+            ],
+            axis=1,
+        )
+        end_positions = tf.cast(kept.row_lengths(), "int32")[:, None] + 1
+        is_end = tf.range(self.sequence_length)[None, :] == end_positions
+        token_ids = tf.where(is_end, tf.cast(self.end_value, body.dtype), token_ids)
+        return tf.cast(token_ids, "int32"), tf.zeros_like(token_ids, "int32")
 
 
 def _with_rows_of(second, first):
