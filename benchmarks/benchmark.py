@@ -705,6 +705,34 @@ def run_in_subprocess(name, workdir):
     return {"status": "failed", "reason": reason}
 
 
+RATE_KEYS = ("train_tokens", "predict_tokens", "preprocess_strings")
+
+
+def combine_rounds(round_results):
+    """One result from an implementation's rounds: median rates, peak memory.
+
+    Each rate's `rounds` lists every round's rate; `per_second` is their
+    median and `median_seconds` and `seconds` come from the median round.
+    """
+    failed = [result for result in round_results if result.get("status") != "ok"]
+    if failed:
+        return failed[0]
+    combined = dict(round_results[0])
+    for key in RATE_KEYS:
+        by_rate = sorted(round_results, key=lambda result: result[key]["per_second"])
+        combined[key] = dict(by_rate[(len(by_rate) - 1) // 2][key])
+        combined[key]["per_second"] = statistics.median(
+            result[key]["per_second"] for result in round_results
+        )
+        combined[key]["rounds"] = [
+            result[key]["per_second"] for result in round_results
+        ]
+    for key in ("peak_rss_mib", "device_peak_memory_mib"):
+        values = [result[key] for result in round_results if result[key] is not None]
+        combined[key] = max(values) if values else None
+    return combined
+
+
 def add_derived_numbers(results, ceiling, flops, args):
     """Fraction of the matmul ceiling reached, per implementation."""
     ceiling_dtype = "bfloat16" if args.precision == "mixed_bfloat16" else "float32"
@@ -722,15 +750,23 @@ def add_derived_numbers(results, ceiling, flops, args):
 
 
 def ratios(results):
-    """ours / theirs for each measurement and each other implementation."""
+    """ours / theirs for each measurement and each other implementation.
+
+    With several rounds, the median of the rounds' ratios: each compares two
+    runs made one after the other, under the same machine conditions.
+    """
     ours = results.get("albert_mlm", {})
     table = {}
-    for key in ("train_tokens", "predict_tokens", "preprocess_strings"):
+    for key in RATE_KEYS:
         table[key] = {}
         for name in IMPLEMENTATIONS[1:]:
             theirs = results.get(name, {})
             if ours.get("status") == "ok" and theirs.get("status") == "ok":
-                table[key][name] = ours[key]["per_second"] / theirs[key]["per_second"]
+                ours_rounds = ours[key].get("rounds", [ours[key]["per_second"]])
+                theirs_rounds = theirs[key].get("rounds", [theirs[key]["per_second"]])
+                table[key][name] = statistics.median(
+                    a / b for a, b in zip(ours_rounds, theirs_rounds)
+                )
             else:
                 table[key][name] = None
     return table
@@ -759,7 +795,8 @@ def print_report(report):
         f"precision {setup['precision']}, batch {setup['batch_size']} x "
         f"sequence {setup['sequence_length']}, "
         f"{setup['mask_selection_length']} masked positions, "
-        f"Keras backend {setup['keras_backend']}"
+        f"Keras backend {setup['keras_backend']}, "
+        f"{setup['rounds']} round(s) per implementation"
     )
     if ceiling.get("status") == "ok":
         gflops = ceiling["gflops"]
@@ -850,7 +887,7 @@ def run_benchmark(args):
         workdir = Path(directory)
         write_shared_inputs(workdir, config, args)
         ceiling = run_in_subprocess("ceiling", workdir)
-        results = {}
+        results, runnable = {}, []
         for name in IMPLEMENTATIONS:
             if name not in args.implementations:
                 results[name] = {"status": "skipped", "reason": "not requested"}
@@ -859,7 +896,15 @@ def run_benchmark(args):
                 print(f"[benchmark] {name}: {reason}, skipped", file=sys.stderr)
                 results[name] = {"status": "skipped", "reason": reason}
             else:
-                results[name] = run_in_subprocess(name, workdir)
+                runnable.append(name)
+        rounds = {name: [] for name in runnable}
+        for round_index in range(args.rounds):
+            # Alternate the order, so that a machine slowly speeding up or
+            # slowing down favours no implementation.
+            order = runnable if round_index % 2 == 0 else runnable[::-1]
+            for name in order:
+                rounds[name].append(run_in_subprocess(name, workdir))
+        results.update({name: combine_rounds(rounds[name]) for name in runnable})
     add_derived_numbers(results, ceiling, flops, args)
     return {
         "setup": {
@@ -871,6 +916,7 @@ def run_benchmark(args):
             "mask_selection_length": args.mask_selection_length,
             "steps": args.steps,
             "warmup_steps": args.warmup_steps,
+            "rounds": args.rounds,
             "num_strings": args.num_strings,
             "preprocess_passes": args.preprocess_passes,
             "keras_backend": ceiling.get("backend", os.environ.get("KERAS_BACKEND")),
@@ -965,6 +1011,13 @@ def parse_args():
         choices=IMPLEMENTATIONS,
         help="(default: all three)",
     )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="measure every implementation this many times, alternating the "
+        "order; report medians (default: %(default)s)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     parser.add_argument("--json", help="write every number to this JSON file")
     parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
@@ -979,7 +1032,7 @@ def parse_args():
         parser.error(f"--sequence-length must be in [3, {max_length}]")
     if not 1 <= args.mask_selection_length <= args.sequence_length - 2:
         parser.error("--mask-selection-length must be in [1, sequence length - 2]")
-    for name in ("batch_size", "steps", "num_strings", "preprocess_passes"):
+    for name in ("batch_size", "steps", "num_strings", "preprocess_passes", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be positive")
     return args

@@ -13,23 +13,23 @@ mkdir -p "$out"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-$(nproc)}"
 benchmark="$(dirname "$0")/benchmark.py"
 
-run() {  # backend precision length batch steps implementations...
-  local backend=$1 precision=$2 length=$3 batch=$4 steps=$5
-  shift 5
+run() {  # backend precision length batch steps rounds implementations...
+  local backend=$1 precision=$2 length=$3 batch=$4 steps=$5 rounds=$6
+  shift 6
   local name="${backend}_${precision}_${length}"
   echo "== ${name}" >&2
   KERAS_BACKEND="$backend" "$python" "$benchmark" --architecture base \
     --precision "$precision" --sequence-length "$length" --batch-size "$batch" \
-    --steps "$steps" --implementations "$@" --json "$out/$name.json" \
+    --steps "$steps" --rounds "$rounds" --implementations "$@" --json "$out/$name.json" \
     | tee "$out/$name.txt"
 }
 
 for precision in float32 mixed_bfloat16; do
   # transformers runs on PyTorch whatever the Keras backend: measure it once.
-  run tensorflow "$precision" 128 8 5 albert_mlm keras_hub transformers
+  run tensorflow "$precision" 128 8 5 3 albert_mlm keras_hub transformers
   for backend in jax torch; do
-    run "$backend" "$precision" 128 8 5 albert_mlm keras_hub
+    run "$backend" "$precision" 128 8 5 3 albert_mlm keras_hub
   done
 done
 # Scaling to 512 tokens: same batch, four times the length.
-run tensorflow float32 512 8 3 albert_mlm keras_hub
+run tensorflow float32 512 8 3 3 albert_mlm keras_hub
