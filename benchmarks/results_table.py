@@ -53,8 +53,11 @@ def throughput_table(runs):
             if result.get("status") != "ok":
                 continue
             label = f"{name} {result.get('version') or ''}".strip()
+            # The run's own ratios (the median over rounds of back-to-back
+            # ratios), else the ratio of the rates.
             ratios = [
-                ratio(per_second(ours, key), per_second(result, key))
+                report.get("ratios", {}).get(key, {}).get(name)
+                or ratio(per_second(ours, key), per_second(result, key))
                 for key in ("train_tokens", "predict_tokens", "preprocess_strings")
             ]
             ratio_cells = (
