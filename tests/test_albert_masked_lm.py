@@ -2,6 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import TINY_BACKBONE
 
 from albert_mlm import AlbertBackbone, AlbertMaskedLM
 
@@ -96,14 +97,7 @@ def test_logits_equal_the_full_sequence_output_gathered(groups, inner):
     # The masked LM runs its last block call at the masked positions only;
     # the logits must equal the head applied to the backbone's full output.
     backbone = AlbertBackbone(
-        vocabulary_size=400,
-        num_layers=4,
-        num_heads=2,
-        embedding_dim=8,
-        hidden_dim=16,
-        intermediate_dim=32,
-        num_groups=groups,
-        num_inner_repetitions=inner,
+        **dict(TINY_BACKBONE, num_groups=groups, num_inner_repetitions=inner)
     )
     masked_lm = AlbertMaskedLM(backbone)
     rng = np.random.default_rng(0)
