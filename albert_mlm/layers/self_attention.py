@@ -1,8 +1,11 @@
 """Multi-head self-attention with one fused query/key/value projection."""
 
+import functools
+
 import keras
 from keras import ops
 
+from albert_mlm.layers.attention_kernel import attend
 from albert_mlm.layers.shared_weight_casts import apply_dense
 
 
@@ -74,27 +77,12 @@ class SelfAttention(keras.layers.Layer):
         query, key, value = ops.unstack(qkv, 3, axis=2)
         if query_positions is not None:
             query = ops.take_along_axis(query, query_positions[:, :, None, None], 1)
-        # (batch, 1, 1, key_length): every query and head sees the same keys.
-        key_mask = None
-        if padding_mask is not None:
-            key_mask = ops.cast(padding_mask, "bool")[:, None, None, :]
+        dropout = None
         if training and self.dropout > 0:
-            attended = self._attention_with_dropout(query, key, value, key_mask)
-        else:
-            attended = ops.dot_product_attention(query, key, value, mask=key_mask)
+            dropout = functools.partial(self.probability_dropout, training=True)
+        attended = attend(query, key, value, padding_mask, probability_dropout=dropout)
         attended = ops.reshape(attended, ops.shape(query)[:2] + (-1,))
         return apply_dense(self.output_dense, attended)
-
-    def _attention_with_dropout(self, query, key, value, key_mask):
-        # The fused kernels take no dropout, so training with attention
-        # dropout spells the attention out.
-        scores = ops.einsum("bqhd,bkhd->bhqk", query, key)
-        scores = ops.cast(scores, "float32") / (self.head_dim**0.5)
-        if key_mask is not None:
-            scores = ops.where(key_mask, scores, -1e9)
-        probabilities = ops.cast(ops.softmax(scores, axis=-1), self.compute_dtype)
-        probabilities = self.probability_dropout(probabilities, training=True)
-        return ops.einsum("bhqk,bkhd->bqhd", probabilities, value)
 
     def compute_output_shape(
         self, inputs_shape, padding_mask_shape=None, query_positions_shape=None
