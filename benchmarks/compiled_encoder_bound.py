@@ -7,7 +7,7 @@ heads, intermediate 3072; no embeddings, no head) written directly in PyTorch
 with bfloat16 weights, on one batch of 8 x 128 tokens, three ways: eager,
 `torch.compile`, and `torch.compile` with inductor's weight freezing (which
 prepacks the weights for oneDNN and fuses bias and GELU into the products).
-Prints forward tokens/s for each: an upper bound on what compiling the
+Prints forward tokens/s for each: an estimate of what compiling the
 element-wise work away would give a predict step.
 """
 
