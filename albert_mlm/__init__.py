@@ -5,8 +5,7 @@ from albert_mlm.models.albert_backbone import AlbertBackbone
 from albert_mlm.models.albert_masked_lm import AlbertMaskedLM
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 from albert_mlm.text.albert_tokenizer import AlbertTokenizer
-
-__version__ = "0.1.0"
+from albert_mlm.version import __version__
 
 __all__ = [
     "ARCHITECTURES",
@@ -14,4 +13,5 @@ __all__ = [
     "AlbertMaskedLM",
     "AlbertMaskedLMPreprocessor",
     "AlbertTokenizer",
+    "__version__",
 ]

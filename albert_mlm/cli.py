@@ -8,9 +8,12 @@ albert-mlm presets
 """
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
+
+from albert_mlm.training.pretrain_options import PretrainOptions
 
 DEFAULT_PRESET = "albert_tiny_en_uncased"
 
@@ -34,13 +37,13 @@ def _fill_mask(args):
 
 
 def _pretrain(args):
-    from albert_mlm.training.pretrain import PretrainOptions, pretrain
+    from albert_mlm.training.pretrain import pretrain
 
     options = PretrainOptions(
         **{
-            field: getattr(args, field)
-            for field in PretrainOptions.__dataclass_fields__
-            if hasattr(args, field)
+            field.name: getattr(args, field.name)
+            for field in dataclasses.fields(PretrainOptions)
+            if hasattr(args, field.name)
         }
     )
     results = pretrain(options)
@@ -113,6 +116,51 @@ def _in_kaggle_cache(handle):
     return os.path.isfile(os.path.join(cache, "models", *parts, f"{version}.complete"))
 
 
+class _HELP_FORMAT(argparse.HelpFormatter):
+    """Shows an option's default after its help, where it has one."""
+
+    def _get_help_string(self, action):
+        shown = action.default not in (None, False, argparse.SUPPRESS)
+        if shown and action.option_strings and "%(default)" not in action.help:
+            return f"{action.help} (default: %(default)s)"
+        return action.help
+
+
+def _add_options(parser, options_class):
+    """One command-line option per field of a dataclass, with its help and
+    default; fields sharing an `exclusive_group` exclude each other."""
+    groups = {}
+    for field in dataclasses.fields(options_class):
+        settings = dict(field.metadata)
+        if not settings.pop("cli", True):
+            continue
+        group_name = settings.pop("exclusive_group", None)
+        target = parser
+        if group_name is not None:
+            if group_name not in groups:
+                groups[group_name] = parser.add_mutually_exclusive_group()
+            target = groups[group_name]
+        flag = "--" + field.name.replace("_", "-")
+        if field.default is dataclasses.MISSING:
+            settings["required"] = True
+            if field.type is list:
+                settings["nargs"] = "+"
+        elif field.type is bool:
+            settings["action"] = "store_true"
+        else:
+            settings["default"] = field.default
+            settings["type"] = _argument_type(field.type)
+        target.add_argument(flag, **settings)
+
+
+def _argument_type(annotation):
+    """`int` for `int` or `int | None`, and so on."""
+    for candidate in (int, float, str):
+        if annotation is candidate or candidate in getattr(annotation, "__args__", ()):
+            return candidate
+    raise TypeError(f"No command-line type for {annotation!r}.")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="albert-mlm", description="ALBERT masked-language modelling."
@@ -126,33 +174,12 @@ def build_parser():
     fill.add_argument("--json", action="store_true", help="print JSON")
     fill.set_defaults(run=_fill_mask)
 
-    train = commands.add_parser("pretrain", help="pretrain a masked LM on text files")
-    train.add_argument("--corpus", nargs="+", required=True, metavar="FILE_OR_GLOB")
-    train.add_argument("--out", required=True, help="output preset directory")
-    train.add_argument("--vocab-size", type=int, default=8000)
-    source = train.add_mutually_exclusive_group()
-    source.add_argument("--vocab", help="an existing SentencePiece model")
-    source.add_argument("--preset", help="start from this preset's weights")
-    shape = train.add_mutually_exclusive_group()
-    shape.add_argument(
-        "--architecture",
-        default="tiny",
-        choices=["tiny", "base", "large", "extra_large", "extra_extra_large"],
+    train = commands.add_parser(
+        "pretrain",
+        help="pretrain a masked LM on text files",
+        formatter_class=_HELP_FORMAT,
     )
-    shape.add_argument("--config", help="JSON file of AlbertBackbone arguments")
-    train.add_argument("--sequence-length", type=int, default=128)
-    train.add_argument("--batch-size", type=int, default=32)
-    length = train.add_mutually_exclusive_group()
-    length.add_argument("--epochs", type=int)
-    length.add_argument("--steps", type=int)
-    train.add_argument("--resume", action="store_true")
-    train.add_argument(
-        "--dtype", default="float32", choices=["float32", "mixed_bfloat16", "bfloat16"]
-    )
-    train.add_argument("--learning-rate", type=float, default=5e-4)
-    train.add_argument("--holdout-every", type=int, default=20)
-    train.add_argument("--checkpoint-every", type=int, default=200, metavar="STEPS")
-    train.add_argument("--seed", type=int, default=0)
+    _add_options(train, PretrainOptions)
     train.set_defaults(run=_pretrain)
 
     evaluate = commands.add_parser("evaluate", help="masked-token loss and accuracy")

@@ -1,5 +1,6 @@
 """Fill `[MASK]` tokens in text with a masked LM's most likely candidates.
 
+>>> from albert_mlm import AlbertMaskedLM
 >>> masked_lm = AlbertMaskedLM.from_preset("albert_tiny_en_uncased")
 >>> best = fill_mask(masked_lm, ["a young [MASK] that barks."], top_k=3)[0][0][0]
 >>> sorted(best)
@@ -36,15 +37,20 @@ def fill_mask(masked_lm, texts, top_k=5):
                 f"The text {text[:40]!r}... is {len(row)} tokens long; at most "
                 f"{length - 2} fit the preset's sequence_length."
             )
-    token_ids = np.full((len(rows), length), tokenizer.pad_token_id, "int32")
-    positions = [np.flatnonzero(row == tokenizer.mask_token_id) + 1 for row in rows]
+    inputs = {
+        key: keras.ops.convert_to_numpy(value)
+        for key, value in masked_lm.preprocessor.pack(list(texts)).items()
+    }
+    positions = [
+        np.flatnonzero(row == tokenizer.mask_token_id) for row in inputs["token_ids"]
+    ]
     width = max(len(p) for p in positions)
-    mask_positions = np.zeros((len(rows), width), "int32")
-    for index, row in enumerate(rows):
-        packed = [tokenizer.cls_token_id, *row, tokenizer.sep_token_id]
-        token_ids[index, : len(packed)] = packed
-        mask_positions[index, : len(positions[index])] = positions[index]
-    logits = _logits(masked_lm, token_ids, tokenizer, mask_positions)
+    inputs["mask_positions"] = np.zeros((len(rows), width), "int32")
+    for index, row_positions in enumerate(positions):
+        inputs["mask_positions"][index, : len(row_positions)] = row_positions
+    # Called directly rather than through `predict`, which would run the
+    # string preprocessor (and its random masking) again.
+    logits = masked_lm(inputs)
     probabilities = keras.ops.convert_to_numpy(
         keras.ops.softmax(keras.ops.convert_to_tensor(logits), axis=-1)
     )
@@ -64,19 +70,6 @@ def fill_mask(masked_lm, texts, top_k=5):
             )
         results.append(per_mask)
     return results
-
-
-def _logits(masked_lm, token_ids, tokenizer, mask_positions):
-    # Called directly rather than through `predict`, which would run the
-    # string preprocessor on already packed ids.
-    return masked_lm(
-        {
-            "token_ids": token_ids,
-            "segment_ids": np.zeros_like(token_ids),
-            "padding_mask": (token_ids != tokenizer.pad_token_id).astype("int32"),
-            "mask_positions": mask_positions,
-        }
-    )
 
 
 def _piece_text(piece):

@@ -10,7 +10,8 @@ Run: python examples/pretrain_from_scratch.py corpus.txt --out my_tiny_albert
 
 import argparse
 
-from albert_mlm.training.pretrain import PretrainOptions, pretrain
+from albert_mlm.training.pretrain import pretrain
+from albert_mlm.training.pretrain_options import PretrainOptions
 
 parser = argparse.ArgumentParser()
 parser.add_argument("corpus", nargs="+")

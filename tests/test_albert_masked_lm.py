@@ -111,10 +111,14 @@ def test_logits_equal_the_full_sequence_output_gathered(groups, inner):
     sequence_output = backbone(
         {key: features[key] for key in ("token_ids", "segment_ids", "padding_mask")}
     )["sequence_output"]
-    expected = masked_lm.masked_lm_head(sequence_output, features["mask_positions"])
+    expected = masked_lm.masked_lm_head(
+        keras.ops.take_along_axis(
+            sequence_output, features["mask_positions"][..., None], axis=1
+        )
+    )
     assert logits.shape == (3, 3, 400)
     np.testing.assert_allclose(logits, keras.ops.convert_to_numpy(expected), atol=1e-5)
-    gathered = backbone.sequence_output_at(features, features["mask_positions"])
+    gathered = backbone(features, output_positions=features["mask_positions"])
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(gathered),
         np.take_along_axis(

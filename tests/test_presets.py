@@ -423,9 +423,9 @@ def test_save_is_atomic_into_a_new_directory(tmp_path, monkeypatch):
     def fail(*args, **kwargs):
         raise RuntimeError("interrupted")
 
-    monkeypatch.setattr(saving, "_write_masked_lm", fail)
+    monkeypatch.setattr(saving, "_write_task", fail)
     with pytest.raises(RuntimeError, match="interrupted"):
-        saving.save_masked_lm(masked_lm, str(parent / "new_preset"))
+        saving.save_task(masked_lm, str(parent / "new_preset"))
     assert list(parent.iterdir()) == []
 
 

@@ -3,7 +3,8 @@
 Hugging Face configs say `gelu_new` or `gelu_fast` for the tanh approximation
 of GELU (KerasHub's default), `gelu` for the exact erf form, or `relu`.
 
->>> get_activation("gelu_new")(keras.ops.ones((2,))).shape
+>>> import keras
+>>> tuple(get_activation("gelu_new")(keras.ops.ones((2,))).shape)
 (2,)
 """
 

@@ -4,8 +4,8 @@ import keras
 from keras import ops
 
 from albert_mlm.layers.activations import get_activation
+from albert_mlm.layers.fused_dense import FusedDense
 from albert_mlm.layers.self_attention import SelfAttention
-from albert_mlm.layers.shared_weight_casts import apply_dense
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
@@ -25,8 +25,9 @@ class EncoderBlock(keras.layers.Layer):
         kernel_initializer: initializer of every dense kernel.
 
     Example:
-    >>> block = EncoderBlock(num_heads=2, intermediate_dim=16)
-    >>> block(keras.ops.ones((1, 4, 8))).shape
+    >>> block = EncoderBlock(num_heads=2, intermediate_dim=16,
+    ...     activation="gelu_approximate", layer_norm_epsilon=1e-12)
+    >>> tuple(block(keras.ops.ones((1, 4, 8))).shape)
     (1, 4, 8)
     """
 
@@ -34,9 +35,9 @@ class EncoderBlock(keras.layers.Layer):
         self,
         num_heads,
         intermediate_dim,
-        activation="gelu_approximate",
+        activation,
+        layer_norm_epsilon,
         dropout=0.0,
-        layer_norm_epsilon=1e-12,
         kernel_initializer="glorot_uniform",
         **kwargs,
     ):
@@ -44,8 +45,8 @@ class EncoderBlock(keras.layers.Layer):
         self.num_heads = num_heads
         self.intermediate_dim = intermediate_dim
         self.activation = activation
-        self.dropout = dropout
         self.layer_norm_epsilon = layer_norm_epsilon
+        self.dropout = dropout
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         get_activation(activation)  # Fail on an unknown name now, not in build.
 
@@ -65,7 +66,7 @@ class EncoderBlock(keras.layers.Layer):
             epsilon=self.layer_norm_epsilon, dtype=policy, name="attention_layer_norm"
         )
         self.attention_layer_norm.build(inputs_shape)
-        self.intermediate_dense = keras.layers.Dense(
+        self.intermediate_dense = FusedDense(
             self.intermediate_dim,
             activation=get_activation(self.activation),
             kernel_initializer=self.kernel_initializer,
@@ -73,7 +74,7 @@ class EncoderBlock(keras.layers.Layer):
             name="intermediate_dense",
         )
         self.intermediate_dense.build(inputs_shape)
-        self.output_dense = keras.layers.Dense(
+        self.output_dense = FusedDense(
             hidden_dim,
             kernel_initializer=self.kernel_initializer,
             dtype=policy,
@@ -93,15 +94,15 @@ class EncoderBlock(keras.layers.Layer):
             training=training,
             query_positions=output_positions,
         )
-        attended = self.attention_dropout(attended, training=training)
         if output_positions is not None:
             inputs = ops.take_along_axis(inputs, output_positions[:, :, None], 1)
-        x = self.attention_layer_norm(inputs + attended)
-        transformed = apply_dense(
-            self.output_dense, apply_dense(self.intermediate_dense, x)
+        x = self.attention_layer_norm(
+            inputs + self.attention_dropout(attended, training=training)
         )
-        transformed = self.output_dropout(transformed, training=training)
-        return self.output_layer_norm(x + transformed)
+        transformed = self.output_dense(self.intermediate_dense(x))
+        return self.output_layer_norm(
+            x + self.output_dropout(transformed, training=training)
+        )
 
     def compute_output_shape(
         self, inputs_shape, padding_mask_shape=None, output_positions_shape=None
@@ -111,17 +112,12 @@ class EncoderBlock(keras.layers.Layer):
         return tuple(output_positions_shape) + (inputs_shape[-1],)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "num_heads": self.num_heads,
-                "intermediate_dim": self.intermediate_dim,
-                "activation": self.activation,
-                "dropout": self.dropout,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-            }
-        )
-        return config
+        return {
+            **super().get_config(),
+            "num_heads": self.num_heads,
+            "intermediate_dim": self.intermediate_dim,
+            "activation": self.activation,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "dropout": self.dropout,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }

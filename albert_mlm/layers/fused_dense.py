@@ -1,36 +1,89 @@
-"""A dense layer's product, bias and activation, in the form each backend fuses.
+"""`FusedDense`: a `keras.layers.Dense` computed in the form each backend runs best.
 
-- TensorFlow's graph optimizer (oneDNN on CPU) fuses a two-dimensional
-  `MatMul`, `BiasAdd` and GELU or ReLU into one kernel, but not the batched
-  product and broadcast add of `keras.ops.matmul` and `keras.ops.add`: there
-  the flattened `(tokens, features)` matrix is multiplied.
-- PyTorch's `linear` adds the bias inside the product (one `addmm`).
-- JAX (XLA) fuses the plain ops itself.
+It computes exactly what `keras.layers.Dense` computes, with two speed tricks
+that change no value:
+
+- **The product, bias and activation fused.** TensorFlow's graph optimizer
+  (oneDNN on CPU) fuses a two-dimensional `MatMul`, `BiasAdd` and GELU or
+  ReLU into one kernel, but not the batched product and broadcast add of
+  `keras.ops.matmul` and `keras.ops.add`, so there the flattened
+  `(tokens, features)` matrix is multiplied. PyTorch's `linear` adds the bias
+  inside the product (one `addmm`). JAX (XLA) fuses the plain ops itself.
+- **Weights cast once per pass.** Under a mixed precision policy Keras casts
+  a float32 variable to the compute dtype every time a layer reads it. An
+  ALBERT block is called once per layer that shares it (12 times per pass in
+  the base model), so inside `cast_once_per_pass()`, which `AlbertBackbone`
+  opens around each forward pass, the first call casts the kernel and bias
+  and the later calls of the same pass reuse them (and, when training, one
+  gradient is cast back instead of 12).
+
+Quantized layers (`quantize("int8")`) run Keras' own quantized `Dense` path.
 
 >>> import keras
->>> x = keras.ops.ones((2, 3, 4))
->>> fused_dense(x, keras.ops.ones((4, 5)), keras.ops.zeros((5,))).shape
-(2, 3, 5)
+>>> dense = FusedDense(4, activation="relu")
+>>> tuple(dense(keras.ops.ones((2, 3, 8))).shape)
+(2, 3, 4)
 """
+
+import contextlib
+import threading
 
 import keras
 from keras import ops
 
+_pass = threading.local()
 
-def fused_dense(inputs, kernel, bias=None, activation=None):
-    """`activation(inputs @ kernel + bias)` over the last axis of `inputs`."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow" and len(inputs.shape) > 2:
-        return _tensorflow_dense(inputs, kernel, bias, activation)
-    if backend == "torch":
-        import torch
 
-        outputs = torch.nn.functional.linear(inputs, kernel.T, bias)
-    else:
-        outputs = ops.matmul(inputs, kernel)
-        if bias is not None:
-            outputs = ops.add(outputs, bias)
-    return outputs if activation is None else activation(outputs)
+@contextlib.contextmanager
+def cast_once_per_pass():
+    """Within this context, each `FusedDense` weight is cast only once."""
+    previous = getattr(_pass, "casts", None)
+    _pass.casts = {}
+    try:
+        yield
+    finally:
+        _pass.casts = previous
+
+
+@keras.saving.register_keras_serializable(package="albert_mlm")
+class FusedDense(keras.layers.Dense):
+    """`keras.layers.Dense`, with its weights read once per pass and fused ops.
+
+    Takes the arguments of `keras.layers.Dense`.
+
+    Example:
+    >>> dense = FusedDense(4, dtype="mixed_bfloat16")
+    >>> with cast_once_per_pass():
+    ...     outputs = [dense(keras.ops.ones((2, 8))) for _ in range(3)]
+    >>> keras.backend.standardize_dtype(outputs[0].dtype)
+    'bfloat16'
+    """
+
+    def call(self, inputs, training=None):
+        kernel = self._compute_value(self.kernel)
+        bias = self._compute_value(self.bias) if self.use_bias else None
+        backend = keras.backend.backend()
+        if backend == "tensorflow" and len(inputs.shape) > 2:
+            return _tensorflow_dense(inputs, kernel, bias, self.activation)
+        if backend == "torch":
+            import torch
+
+            outputs = torch.nn.functional.linear(inputs, kernel.T, bias)
+        else:
+            outputs = ops.matmul(inputs, kernel)
+            if bias is not None:
+                outputs = ops.add(outputs, bias)
+        return outputs if self.activation is None else self.activation(outputs)
+
+    def _compute_value(self, weight):
+        """`weight` in the compute dtype, cast once per pass when in one."""
+        casts = getattr(_pass, "casts", None)
+        if casts is None:
+            return ops.cast(weight, self.compute_dtype)
+        key = (id(weight), self.compute_dtype)
+        if key not in casts:
+            casts[key] = ops.cast(weight, self.compute_dtype)
+        return casts[key]
 
 
 def _tensorflow_dense(inputs, kernel, bias, activation):

@@ -1,4 +1,4 @@
-"""The masked-LM head: gather, transform, project onto the tied embedding."""
+"""The masked-LM head: transform, normalise, project onto the tied embedding."""
 
 import keras
 from keras import ops
@@ -8,12 +8,10 @@ from albert_mlm.layers.activations import get_activation
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
 class MaskedLMHead(keras.layers.Layer):
-    """Vocabulary logits at `mask_positions` only (never the full sequence).
+    """Vocabulary logits for encoder outputs (taken at the masked positions).
 
-    Gathers the encoder output at the masked positions (or takes it already
-    gathered when `mask_positions` is `None`), applies a dense layer
-    back to the embedding width with `activation`, a layer norm, then the
-    transposed token embedding (tied weights) plus a bias.
+    A dense layer back to the embedding width with `activation`, a layer
+    norm, then the transposed token embedding (tied weights) plus a bias.
 
     Args:
         token_embedding: the backbone's `keras.layers.ReversibleEmbedding`.
@@ -24,16 +22,16 @@ class MaskedLMHead(keras.layers.Layer):
     Example:
     >>> embedding = keras.layers.ReversibleEmbedding(50, 8)
     >>> embedding.build((None,))
-    >>> head = MaskedLMHead(embedding)
-    >>> head(keras.ops.ones((2, 6, 16)), keras.ops.array([[1, 3]] * 2)).shape
-    (2, 2, 50)
+    >>> head = MaskedLMHead(embedding, "gelu_approximate", layer_norm_epsilon=1e-5)
+    >>> tuple(head(keras.ops.ones((2, 3, 16))).shape)
+    (2, 3, 50)
     """
 
     def __init__(
         self,
         token_embedding,
-        activation="gelu_approximate",
-        layer_norm_epsilon=1e-5,
+        activation,
+        layer_norm_epsilon,
         kernel_initializer="glorot_uniform",
         **kwargs,
     ):
@@ -44,7 +42,7 @@ class MaskedLMHead(keras.layers.Layer):
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         get_activation(activation)
 
-    def build(self, inputs_shape, mask_positions_shape=None):
+    def build(self, inputs_shape):
         embedding_dim = self.token_embedding.output_dim
         self.dense = keras.layers.Dense(
             embedding_dim,
@@ -64,10 +62,7 @@ class MaskedLMHead(keras.layers.Layer):
             initializer="zeros",
         )
 
-    def call(self, inputs, mask_positions=None):
-        if mask_positions is not None:
-            positions = ops.cast(mask_positions, "int32")[..., None]
-            inputs = ops.take_along_axis(inputs, positions, axis=1)
+    def call(self, inputs):
         x = self.layer_norm(self.dense(inputs))
         logits = self.token_embedding(x, reverse=True)
         logits = ops.cast(logits, self.compute_dtype) + ops.cast(
@@ -76,24 +71,17 @@ class MaskedLMHead(keras.layers.Layer):
         # Losses and softmax want full precision under mixed precision.
         return ops.cast(logits, self.variable_dtype)
 
-    def compute_output_shape(self, inputs_shape, mask_positions_shape=None):
-        if mask_positions_shape is None:
-            return tuple(inputs_shape[:-1]) + (self.token_embedding.input_dim,)
-        return tuple(mask_positions_shape) + (self.token_embedding.input_dim,)
+    def compute_output_shape(self, inputs_shape):
+        return tuple(inputs_shape[:-1]) + (self.token_embedding.input_dim,)
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "token_embedding": keras.layers.serialize(self.token_embedding),
-                "activation": self.activation,
-                "layer_norm_epsilon": self.layer_norm_epsilon,
-                "kernel_initializer": keras.initializers.serialize(
-                    self.kernel_initializer
-                ),
-            }
-        )
-        return config
+        return {
+            **super().get_config(),
+            "token_embedding": keras.layers.serialize(self.token_embedding),
+            "activation": self.activation,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }
 
     @classmethod
     def from_config(cls, config):

@@ -14,7 +14,7 @@ class PositionEmbedding(keras.layers.Layer):
 
     Example:
     >>> layer = PositionEmbedding(sequence_length=16)
-    >>> layer(keras.ops.zeros((2, 5, 8))).shape
+    >>> tuple(layer(keras.ops.zeros((2, 5, 8))).shape)
     (2, 5, 8)
     """
 

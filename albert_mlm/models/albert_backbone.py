@@ -6,15 +6,25 @@ import keras
 from keras import ops
 
 from albert_mlm.argument_checks import (
-    check_model_inputs,
+    constructor_arguments,
     require_positive_int,
     require_rate,
 )
 from albert_mlm.layers.activations import get_activation
 from albert_mlm.layers.encoder_block import EncoderBlock
+from albert_mlm.layers.fused_dense import cast_once_per_pass
 from albert_mlm.layers.position_embedding import PositionEmbedding
-from albert_mlm.layers.shared_weight_casts import cast_once_per_pass
+from albert_mlm.models.input_checks import check_model_inputs
+from albert_mlm.models.layout_map import albert_layout_map
+from albert_mlm.presets.loading import load_backbone
 from albert_mlm.presets.preset_methods import PresetMethods
+from albert_mlm.presets.saving import save_backbone
+
+_POSITIVE_INTEGER_ARGUMENTS = (
+    "vocabulary_size", "num_layers", "num_heads", "embedding_dim", "hidden_dim",
+    "intermediate_dim", "num_groups", "num_inner_repetitions",
+    "max_sequence_length", "num_segments",
+)  # fmt: skip
 
 
 def albert_kernel_initializer():
@@ -31,6 +41,11 @@ class AlbertBackbone(PresetMethods, keras.Model):
     `num_inner_repetitions` blocks each: call `i` runs group
     `i // (num_layers // num_groups)`, whose blocks share their weights across
     every call. `pooled_output` is a tanh dense layer over position 0 ([CLS]).
+
+    Called with `output_positions` (a `(batch, positions)` integer tensor),
+    it returns `sequence_output` at those positions only, and its last block
+    call computes only them (each still attends to the whole sequence): what
+    a masked-LM head needs, for less work.
 
     Args:
         vocabulary_size: number of token ids.
@@ -56,11 +71,12 @@ class AlbertBackbone(PresetMethods, keras.Model):
     >>> outputs = backbone({"token_ids": np.ones((1, 6), "int32"),
     ...     "segment_ids": np.zeros((1, 6), "int32"),
     ...     "padding_mask": np.ones((1, 6), "int32")})
-    >>> outputs["sequence_output"].shape, outputs["pooled_output"].shape
-    ((1, 6, 16), (1, 16))
+    >>> [tuple(outputs[key].shape) for key in ("sequence_output", "pooled_output")]
+    [(1, 6, 16), (1, 16)]
     """
 
-    _preset_kind = "backbone"
+    _load_preset = staticmethod(load_backbone)
+    _save_preset = staticmethod(save_backbone)
 
     def __init__(
         self,
@@ -80,19 +96,9 @@ class AlbertBackbone(PresetMethods, keras.Model):
         dtype=None,
         **kwargs,
     ):
-        for name, value in [
-            ("vocabulary_size", vocabulary_size),
-            ("num_layers", num_layers),
-            ("num_heads", num_heads),
-            ("embedding_dim", embedding_dim),
-            ("hidden_dim", hidden_dim),
-            ("intermediate_dim", intermediate_dim),
-            ("num_groups", num_groups),
-            ("num_inner_repetitions", num_inner_repetitions),
-            ("max_sequence_length", max_sequence_length),
-            ("num_segments", num_segments),
-        ]:
-            require_positive_int(name, value)
+        arguments = locals()
+        for name in _POSITIVE_INTEGER_ARGUMENTS:
+            require_positive_int(name, arguments[name])
         if num_layers % num_groups != 0:
             raise ValueError(
                 "`num_layers` must be divisible by `num_groups`. Received: "
@@ -153,8 +159,8 @@ class AlbertBackbone(PresetMethods, keras.Model):
                     num_heads=num_heads,
                     intermediate_dim=intermediate_dim,
                     activation=activation,
-                    dropout=dropout,
                     layer_norm_epsilon=layer_norm_epsilon,
+                    dropout=dropout,
                     kernel_initializer=albert_kernel_initializer(),
                     dtype=dtype,
                     name=f"group_{group}_inner_layer_{inner}",
@@ -211,65 +217,46 @@ class AlbertBackbone(PresetMethods, keras.Model):
         self._encoder = encoder
 
         # === Config ===
-        self.vocabulary_size = vocabulary_size
-        self.num_layers = num_layers
-        self.num_heads = num_heads
-        self.embedding_dim = embedding_dim
-        self.hidden_dim = hidden_dim
-        self.intermediate_dim = intermediate_dim
-        self.num_groups = num_groups
-        self.num_inner_repetitions = num_inner_repetitions
-        self.dropout = dropout
-        self.max_sequence_length = max_sequence_length
-        self.num_segments = num_segments
-        self.activation = activation
-        self.layer_norm_epsilon = layer_norm_epsilon
+        for name in constructor_arguments(type(self)):
+            if name != "dtype":  # Keras keeps the policy (`self.dtype_policy`).
+                setattr(self, name, arguments[name])
 
     def __call__(self, inputs, *args, **kwargs):
         check_model_inputs(self, inputs)
         return super().__call__(inputs, *args, **kwargs)
 
-    def call(self, inputs, training=None, mask=None):
-        # Shared blocks run many times per pass: cast their kernels to the
-        # compute dtype once, not once per layer call.
+    def call(self, inputs, training=None, mask=None, output_positions=None):
+        # Shared blocks run many times per pass: their kernels are cast to the
+        # compute dtype once, not once per layer call (see `FusedDense`).
         with cast_once_per_pass():
-            return super().call(inputs, training=training, mask=mask)
-
-    def sequence_output_at(self, inputs, positions, training=None):
-        """`sequence_output` at `positions` only, `(batch, positions, hidden_dim)`.
-
-        Equal to gathering `self(inputs)["sequence_output"]` at `positions`
-        along the sequence axis, but the last block call computes only those
-        positions (each still attends to the whole sequence).
-
-        Args:
-            inputs: the backbone's input dict.
-            positions: integer tensor `(batch, positions)`.
-            training: whether dropout is active.
-        """
-        with cast_once_per_pass():
+            if output_positions is None:
+                return super().call(inputs, training=training, mask=mask)
             return self._encoder(
-                inputs, training=training, output_positions=ops.cast(positions, "int32")
+                inputs,
+                training=training,
+                output_positions=ops.cast(output_positions, "int32"),
             )
+
+    def compute_output_spec(
+        self, inputs, training=None, mask=None, output_positions=None
+    ):
+        if output_positions is None:
+            return super().compute_output_spec(inputs, training=training, mask=mask)
+        return keras.KerasTensor(
+            tuple(output_positions.shape) + (self.hidden_dim,),
+            dtype=self.compute_dtype,
+        )
 
     def get_config(self):
         return {
             "name": self.name,
             "trainable": self.trainable,
             "dtype": keras.dtype_policies.serialize(self.dtype_policy),
-            "vocabulary_size": self.vocabulary_size,
-            "num_layers": self.num_layers,
-            "num_heads": self.num_heads,
-            "embedding_dim": self.embedding_dim,
-            "hidden_dim": self.hidden_dim,
-            "intermediate_dim": self.intermediate_dim,
-            "num_groups": self.num_groups,
-            "num_inner_repetitions": self.num_inner_repetitions,
-            "dropout": self.dropout,
-            "max_sequence_length": self.max_sequence_length,
-            "num_segments": self.num_segments,
-            "activation": self.activation,
-            "layer_norm_epsilon": self.layer_norm_epsilon,
+            **{
+                name: getattr(self, name)
+                for name in constructor_arguments(type(self))
+                if name != "dtype"
+            },
         }
 
     @classmethod
@@ -289,15 +276,8 @@ class AlbertBackbone(PresetMethods, keras.Model):
         """A `keras.distribution.LayoutMap` for `keras.distribution.ModelParallel`.
 
         Splits the large kernels over the mesh axis `model_parallel_dim_name`
-        and their other axis over `data_parallel_dim_name`: the token
-        embedding by vocabulary rows; the embedding projection, the fused
-        query/key/value kernel and the feed-forward `intermediate_dense` by
-        output columns; the attention `output` and feed-forward `output_dense`
-        by input rows. A group's shared blocks are one set of variables, so
-        each is sharded once however many layer calls use it. Every other
-        variable (biases, layer norms, position and segment embeddings, the
-        pooler, the masked-LM head) is replicated. Each sharded dimension must
-        be divisible by the size of its mesh axis.
+        and their other axis over `data_parallel_dim_name`, and replicates the
+        rest (which kernels, and along which axis: `models/layout_map.py`).
 
         Args:
             device_mesh: a `keras.distribution.DeviceMesh`.
@@ -316,39 +296,18 @@ class AlbertBackbone(PresetMethods, keras.Model):
         ...         num_heads=2, embedding_dim=8, hidden_dim=16,
         ...         intermediate_dim=32)
         """
-        if not isinstance(device_mesh, keras.distribution.DeviceMesh):
-            raise TypeError(
-                "`device_mesh` must be a `keras.distribution.DeviceMesh`. "
-                f"Received: {type(device_mesh).__name__}"
-            )
-        for argument, axis in [
-            ("model_parallel_dim_name", model_parallel_dim_name),
-            ("data_parallel_dim_name", data_parallel_dim_name),
-        ]:
-            if axis not in device_mesh.axis_names:
-                raise ValueError(
-                    f"`{argument}` must be an axis of `device_mesh`, one of "
-                    f"{list(device_mesh.axis_names)}. Received: {axis!r}"
-                )
-        model, data = model_parallel_dim_name, data_parallel_dim_name
-        block = r"group_\d+_inner_layer_\d+/"
-        layout_map = keras.distribution.LayoutMap(device_mesh)
-        layout_map["token_embedding/embeddings"] = (model, data)
-        layout_map["embeddings_projection/kernel"] = (data, model)
-        layout_map[block + "attention/query_key_value/kernel"] = (data, model)
-        layout_map[block + "attention/output/kernel"] = (model, data)
-        layout_map[block + "intermediate_dense/kernel"] = (data, model)
-        layout_map[block + "output_dense/kernel"] = (model, data)
-        return layout_map
+        return albert_layout_map(
+            device_mesh, model_parallel_dim_name, data_parallel_dim_name
+        )
 
 
 @dataclasses.dataclass
 class _Encoder:
     """The backbone's layers in call order, from input ids to `sequence_output`.
 
-    One definition of the forward pass, for both the functional graph and
-    `AlbertBackbone.sequence_output_at`. A plain object, so Keras tracks the
-    layers only where the backbone sets them as attributes.
+    The one definition of the forward pass: the functional graph is traced
+    from it, and a call with `output_positions` runs it. A plain object, so
+    Keras tracks the layers only where the backbone sets them as attributes.
     """
 
     token_embedding: keras.layers.Layer

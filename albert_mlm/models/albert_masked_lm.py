@@ -3,10 +3,12 @@
 import keras
 import numpy as np
 
-from albert_mlm.argument_checks import check_masked_lm_data, check_masked_lm_inputs
 from albert_mlm.layers.masked_lm_head import MaskedLMHead
 from albert_mlm.models.albert_backbone import AlbertBackbone, albert_kernel_initializer
+from albert_mlm.models.input_checks import check_masked_lm_data, check_masked_lm_inputs
+from albert_mlm.presets.loading import load_task
 from albert_mlm.presets.preset_methods import PresetMethods
+from albert_mlm.presets.saving import save_task
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 
 
@@ -14,7 +16,9 @@ from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreproce
 class AlbertMaskedLM(PresetMethods, keras.Model):
     """An end-to-end ALBERT model for masked language modelling.
 
-    Predicts the original tokens at `mask_positions`. With a `preprocessor`,
+    Predicts the original tokens at `mask_positions`: the backbone computes
+    its last layer call at those positions only, and the head turns them into
+    vocabulary logits. With a `preprocessor`,
     `fit()`, `evaluate()` and `predict()` take raw strings (a list, a tuple of
     two lists for sentence pairs, or a `tf.data.Dataset` of string batches),
     which are tokenized and freshly masked on every pass. Without one, they
@@ -27,26 +31,33 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
             KerasHub; Hugging Face checkpoints use their `layer_norm_eps`).
 
     Example:
-    >>> backbone = AlbertBackbone(vocabulary_size=400, num_layers=2, num_heads=2,
-    ...     embedding_dim=8, hidden_dim=16, intermediate_dim=32)
-    >>> tokenizer = AlbertTokenizer("tests/data/vocabulary.spm")
+    >>> from albert_mlm import (AlbertBackbone, AlbertMaskedLM,
+    ...     AlbertMaskedLMPreprocessor, AlbertTokenizer)
+    >>> tokenizer = AlbertTokenizer.from_preset("albert_tiny_en_uncased")
+    >>> backbone = AlbertBackbone(vocabulary_size=tokenizer.vocabulary_size(),
+    ...     num_layers=2, num_heads=2, embedding_dim=8, hidden_dim=16,
+    ...     intermediate_dim=32)
     >>> preprocessor = AlbertMaskedLMPreprocessor(tokenizer, sequence_length=16)
     >>> masked_lm = AlbertMaskedLM(backbone, preprocessor)
-    >>> history = masked_lm.fit(["the quick brown fox.", "a dog."], batch_size=2)
+    >>> history = masked_lm.fit(["the quick brown fox.", "a dog."], batch_size=2,
+    ...     verbose=0)
     """
 
-    _preset_kind = "masked_lm"
+    backbone_cls = AlbertBackbone
+    preprocessor_cls = AlbertMaskedLMPreprocessor
+    _load_preset = staticmethod(load_task)
+    _save_preset = staticmethod(save_task)
 
     def __init__(
         self, backbone, preprocessor=None, head_layer_norm_epsilon=1e-5, **kwargs
     ):
-        if not isinstance(backbone, AlbertBackbone):
+        if not isinstance(backbone, self.backbone_cls):
             raise TypeError(
                 "`backbone` must be an `AlbertBackbone`. Received: "
                 f"{type(backbone).__name__}"
             )
         if preprocessor is not None:
-            if not isinstance(preprocessor, AlbertMaskedLMPreprocessor):
+            if not isinstance(preprocessor, self.preprocessor_cls):
                 raise TypeError(
                     "`preprocessor` must be an `AlbertMaskedLMPreprocessor` or "
                     f"None. Received: {type(preprocessor).__name__}"
@@ -74,8 +85,10 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
                 shape=(None,), dtype="int32", name="mask_positions"
             ),
         }
-        sequence_output = backbone(backbone.input)["sequence_output"]
-        logits = masked_lm_head(sequence_output, inputs["mask_positions"])
+        masked_output = backbone(
+            backbone.input, output_positions=inputs["mask_positions"]
+        )
+        logits = masked_lm_head(masked_output)
         super().__init__(inputs=inputs, outputs=logits, **kwargs)
         # Set after the functional model exists (see `AlbertBackbone`).
         self.backbone = backbone
@@ -122,14 +135,6 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
     def __call__(self, inputs, *args, **kwargs):
         check_masked_lm_inputs(self, inputs)
         return super().__call__(inputs, *args, **kwargs)
-
-    def call(self, inputs, training=None, mask=None):
-        # Only the masked positions reach the head, so the last block call
-        # computes only them (same logits as the functional graph).
-        sequence = self.backbone.sequence_output_at(
-            inputs, inputs["mask_positions"], training=training
-        )
-        return self.masked_lm_head(sequence)
 
     # === Raw-string entry points ===
 

@@ -10,8 +10,11 @@ of a hub's cache, shard names must be plain file names, and symbolic links
 must stay inside the preset (or, for a Hugging Face cache snapshot, inside
 the repository's folder, whose snapshots link to its `blobs/`).
 
->>> resolve_preset("./my_preset")
-'./my_preset'
+>>> import os
+>>> resolve_preset(".") == "."
+True
+>>> os.path.basename(resolve_preset("albert_tiny_en_uncased"))
+'albert_tiny_en_uncased'
 """
 
 import os
@@ -117,17 +120,6 @@ def resolve_preset(preset):
             "a kaggle:// or hf:// handle or a local directory."
         )
     raise FileNotFoundError(f"Preset directory {preset!r} does not exist.")
-
-
-def is_plain_file_name(name):
-    """True for a bare file name: no directory part, not `.` or `..`."""
-    return (
-        isinstance(name, str)
-        and name not in ("", ".", "..")
-        and "/" not in name
-        and "\\" not in name
-        and os.path.basename(name) == name
-    )
 
 
 def preset_root(directory):

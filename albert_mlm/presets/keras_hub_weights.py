@@ -10,20 +10,23 @@ files still load and save exactly.
 Loading reads and checks every array before assigning any, so a file that
 does not fit leaves the model unchanged.
 
->>> load_keras_hub_weights(masked_lm, "preset/model.weights.h5",
-...                        "preset/task.weights.h5")
+>>> from albert_mlm import AlbertMaskedLM
+>>> masked_lm = AlbertMaskedLM.from_preset("albert_tiny_en_uncased")
+>>> backbone_weight_entries(masked_lm.backbone)[0].keys
+('layers/reversible_embedding/vars/0',)
 """
 
-import json
 import os
 
 import h5py
 import numpy as np
 
-from albert_mlm.presets.handles import is_plain_file_name
+from albert_mlm.presets.shard_index import shard_files
 from albert_mlm.presets.weight_entries import (
     WeightEntry,
     assign_staged,
+    dense_entries,
+    layer_norm_entries,
     stage_entries,
 )
 
@@ -33,19 +36,11 @@ def _vars(layer_path, count=2):
 
 
 def _dense_entries(layer_path, dense):
-    kernel_key, bias_key = _vars(layer_path)
-    return [
-        WeightEntry((kernel_key,), dense.kernel),
-        WeightEntry((bias_key,), dense.bias),
-    ]
+    return dense_entries(dense, *_vars(layer_path))
 
 
 def _layer_norm_entries(layer_path, layer_norm):
-    gamma_key, beta_key = _vars(layer_path)
-    return [
-        WeightEntry((gamma_key,), layer_norm.gamma),
-        WeightEntry((beta_key,), layer_norm.beta),
-    ]
+    return layer_norm_entries(layer_norm, *_vars(layer_path))
 
 
 def _encoder_block_entries(layer_path, block):
@@ -145,30 +140,7 @@ def _weight_files(path):
     """The `.h5` files behind `path`: itself, or the shards a Keras sharded
     weights index (`model.weights.json`) names."""
     path = os.fspath(path)
-    if not path.endswith(".json"):
-        return [path]
-    try:
-        with open(path, encoding="utf-8") as file:
-            weight_map = json.load(file)["weight_map"]
-        values = list(weight_map.values())
-    except (ValueError, KeyError, TypeError, AttributeError) as error:
-        raise ValueError(
-            f"{path!r} is not a sharded weights index (a JSON object with a "
-            f"'weight_map' object): {type(error).__name__}: {error}"
-        ) from None
-    directory = os.path.dirname(path)
-    names = set()
-    for value in values:
-        names.update(value if isinstance(value, list) else [value])
-    shards = []
-    for name in sorted(names, key=str):
-        if not is_plain_file_name(name):
-            raise ValueError(
-                f"Shard name {name!r} in {path!r} is not a plain file name; "
-                "shards must sit beside the index."
-            )
-        shards.append(os.path.join(directory, name))
-    return shards
+    return shard_files(path) if path.endswith(".json") else [path]
 
 
 def _open_weights_file(name):

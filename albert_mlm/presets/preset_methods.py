@@ -1,16 +1,18 @@
-"""`from_preset`, `save_to_preset` and `presets`, shared by the four classes."""
+"""`from_preset`, `save_to_preset` and `presets`, shared by the public classes."""
 
 from albert_mlm.presets.registry import PRESETS_METADATA
 
 
 class PresetMethods:
-    """Mixin: preset loading and saving for a class named by `_preset_kind`.
+    """Mixin: preset loading and saving through the functions a class names.
 
-    `_preset_kind` picks `loading.load_<kind>` and `saving.save_<kind>`
-    (`backbone`, `tokenizer`, `preprocessor` or `masked_lm`).
+    Each class sets `_load_preset` to its loader in `presets/loading.py`
+    (which receives the class) and `_save_preset` to its writer in
+    `presets/saving.py`.
     """
 
-    _preset_kind = None
+    _load_preset = None
+    _save_preset = None
     presets = PRESETS_METADATA
 
     @classmethod
@@ -20,15 +22,15 @@ class PresetMethods:
         Directories may hold a KerasHub preset or a transformers checkpoint;
         keyword arguments override the stored config.
 
-        >>> AlbertMaskedLM.from_preset("albert_tiny_en_uncased", sequence_length=64)
+        Example:
+        >>> from albert_mlm import AlbertMaskedLM
+        >>> masked_lm = AlbertMaskedLM.from_preset("albert_tiny_en_uncased",
+        ...     sequence_length=64)
+        >>> masked_lm.preprocessor.sequence_length
+        64
         """
-        from albert_mlm.presets import loading
-
-        load = getattr(loading, f"load_{cls._preset_kind}")
-        return load(preset, load_weights=load_weights, **kwargs)
+        return cls._load_preset(cls, preset, load_weights=load_weights, **kwargs)
 
     def save_to_preset(self, preset_dir):
         """Write a KerasHub-format preset directory (atomically)."""
-        from albert_mlm.presets import saving
-
-        getattr(saving, f"save_{self._preset_kind}")(self, preset_dir)
+        type(self)._save_preset(self, preset_dir)

@@ -15,7 +15,7 @@ import os
 import secrets
 import shutil
 
-from albert_mlm.presets import keras_hub_preset as hub
+from albert_mlm.presets import keras_hub_config as hub
 from albert_mlm.presets.handles import check_links
 from albert_mlm.presets.keras_hub_weights import (
     backbone_weight_entries,
@@ -23,13 +23,7 @@ from albert_mlm.presets.keras_hub_weights import (
     write_keras_hub_weights,
 )
 
-_PRESET_MARKERS = (
-    hub.CONFIG_FILE,
-    hub.TASK_FILE,
-    hub.PREPROCESSOR_FILE,
-    hub.TOKENIZER_FILE,
-    hub.METADATA_FILE,
-)
+_PRESET_MARKERS = hub.PRESET_FILES + (hub.METADATA_FILE,)
 
 
 def _write_backbone(backbone, directory, extra_metadata=None):
@@ -61,14 +55,14 @@ def _write_preprocessor(preprocessor, directory):
     _write_tokenizer(preprocessor.tokenizer, directory)
 
 
-def _write_masked_lm(masked_lm, directory, extra_metadata=None):
-    _write_backbone(masked_lm.backbone, directory, extra_metadata)
-    hub.write_json(directory, hub.TASK_FILE, hub.task_json(masked_lm))
+def _write_task(task, directory, extra_metadata=None):
+    _write_backbone(task.backbone, directory, extra_metadata)
+    hub.write_json(directory, hub.TASK_FILE, hub.task_json(task))
     write_keras_hub_weights(
-        head_weight_entries(masked_lm), os.path.join(directory, hub.TASK_WEIGHTS_FILE)
+        head_weight_entries(task), os.path.join(directory, hub.TASK_WEIGHTS_FILE)
     )
-    if masked_lm.preprocessor is not None:
-        _write_preprocessor(masked_lm.preprocessor, directory)
+    if task.preprocessor is not None:
+        _write_preprocessor(task.preprocessor, directory)
 
 
 def _save_atomically(write, obj, preset_dir, **write_options):
@@ -169,8 +163,6 @@ def save_preprocessor(preprocessor, preset_dir):
     _save_atomically(_write_preprocessor, preprocessor, preset_dir)
 
 
-def save_masked_lm(masked_lm, preset_dir, extra_metadata=None):
-    """Save a masked LM; `extra_metadata` entries join `metadata.json`."""
-    _save_atomically(
-        _write_masked_lm, masked_lm, preset_dir, extra_metadata=extra_metadata
-    )
+def save_task(task, preset_dir, extra_metadata=None):
+    """Save a task; `extra_metadata` entries join `metadata.json`."""
+    _save_atomically(_write_task, task, preset_dir, extra_metadata=extra_metadata)

@@ -1,9 +1,16 @@
 """One of our variables and where a checkpoint format keeps its values.
 
-Format modules (`keras_hub_weights`, `transformers_checkpoint`) list entries;
+Format modules (`keras_hub_weights`, `transformers_checkpoint`) list entries
+(`dense_entries` and `layer_norm_entries` for the common layers);
 `stage_entries` reads and checks them all (shapes, finite values) before
 anything is assigned, so a checkpoint that does not fit leaves the model
 unchanged.
+
+>>> import keras
+>>> dense = keras.layers.Dense(3)
+>>> dense.build((None, 2))
+>>> [entry.keys for entry in dense_entries(dense, "w", "b", transpose=True)]
+[('w',), ('b',)]
 """
 
 from collections.abc import Callable
@@ -29,6 +36,24 @@ class WeightEntry:
 def transposed(key, variable):
     """An entry for a kernel stored `(out, in)`, as torch's `Linear` does."""
     return WeightEntry((key,), variable, lambda a: a[0].T, lambda a: [a.T])
+
+
+def dense_entries(dense, kernel_key, bias_key, transpose=False):
+    """A dense layer's kernel (stored `(out, in)` when `transpose`) and bias."""
+    kernel = (
+        transposed(kernel_key, dense.kernel)
+        if transpose
+        else WeightEntry((kernel_key,), dense.kernel)
+    )
+    return [kernel, WeightEntry((bias_key,), dense.bias)]
+
+
+def layer_norm_entries(layer_norm, gamma_key, beta_key):
+    """A layer norm's scale and offset."""
+    return [
+        WeightEntry((gamma_key,), layer_norm.gamma),
+        WeightEntry((beta_key,), layer_norm.beta),
+    ]
 
 
 def stage_entries(entries, read, source):

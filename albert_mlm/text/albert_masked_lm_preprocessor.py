@@ -4,7 +4,9 @@ import keras
 import numpy as np
 
 from albert_mlm.argument_checks import require_choice, require_positive_int
+from albert_mlm.presets.loading import load_preprocessor
 from albert_mlm.presets.preset_methods import PresetMethods
+from albert_mlm.presets.saving import save_preprocessor
 from albert_mlm.text.albert_tokenizer import AlbertTokenizer, _in_tf_graph
 from albert_mlm.text.mask_generator import MaskGenerator, validate_masking_arguments
 from albert_mlm.text.preprocessing_layer import PreprocessingLayer
@@ -24,7 +26,8 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
     original ids at those positions; `sample_weight` 1.0 for each real
     selection and 0.0 for unused slots. A fresh random masking is drawn on
     every call. Works called directly (returns backend tensors) and in
-    `tf.data.Dataset.map` (returns TensorFlow tensors).
+    `tf.data.Dataset.map` (returns TensorFlow tensors). `pack` does the same
+    without masking.
 
     Args:
         tokenizer: an `AlbertTokenizer`.
@@ -36,15 +39,17 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         random_token_rate: probability it becomes a random token instead.
 
     Example:
-    >>> tokenizer = AlbertTokenizer("tests/data/vocabulary.spm")
+    >>> tokenizer = AlbertTokenizer.from_preset("albert_tiny_en_uncased")
     >>> preprocessor = AlbertMaskedLMPreprocessor(tokenizer, sequence_length=12,
     ...     mask_selection_length=4)
     >>> x, y, sample_weight = preprocessor(["the quick brown fox.", "a dog."])
-    >>> x["token_ids"].shape, y.shape
+    >>> tuple(x["token_ids"].shape), tuple(y.shape)
     ((2, 12), (2, 4))
     """
 
-    _preset_kind = "preprocessor"
+    tokenizer_cls = AlbertTokenizer
+    _load_preset = staticmethod(load_preprocessor)
+    _save_preset = staticmethod(save_preprocessor)
 
     def __init__(
         self,
@@ -58,7 +63,7 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(tokenizer, AlbertTokenizer):
+        if not isinstance(tokenizer, self.tokenizer_cls):
             raise TypeError(
                 "`tokenizer` must be an `AlbertTokenizer`. Received: "
                 f"{type(tokenizer).__name__}"
@@ -84,30 +89,65 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         self.mask_selection_length = mask_selection_length
         self.mask_token_rate = mask_token_rate
         self.random_token_rate = random_token_rate
+        self._text_ops = (None, None)
 
-    def _packer(self):
-        # Built per call: cheap, and always in step with `sequence_length`
-        # and a vocabulary that may be loaded after construction.
-        return SegmentPacker(
-            start_value=self.tokenizer.cls_token_id,
-            end_value=self.tokenizer.sep_token_id,
-            pad_value=self.tokenizer.pad_token_id,
-            sequence_length=self.sequence_length,
-            truncate=self.truncate,
-        )
+    def _packer_and_masker(self):
+        """The packer and masker for the current settings, built once.
 
-    def _masker(self):
-        return MaskGenerator(
-            vocabulary_size=self.tokenizer.vocabulary_size(),
-            mask_token_id=self.tokenizer.mask_token_id,
-            unselectable_token_ids=self.tokenizer.special_token_ids,
-            mask_selection_rate=self.mask_selection_rate,
-            mask_selection_length=self.mask_selection_length,
-            mask_token_rate=self.mask_token_rate,
-            random_token_rate=self.random_token_rate,
+        Rebuilt only when a setting or the tokenizer's vocabulary (which may
+        be loaded after construction) has changed since the last call.
+        """
+        tokenizer = self.tokenizer
+        settings = (
+            tokenizer.proto,
+            self.sequence_length,
+            self.truncate,
+            self.mask_selection_rate,
+            self.mask_selection_length,
+            self.mask_token_rate,
+            self.random_token_rate,
         )
+        built_for, text_ops = self._text_ops
+        if built_for != settings:
+            packer = SegmentPacker(
+                start_value=tokenizer.cls_token_id,
+                end_value=tokenizer.sep_token_id,
+                pad_value=tokenizer.pad_token_id,
+                sequence_length=self.sequence_length,
+                truncate=self.truncate,
+            )
+            masker = MaskGenerator(
+                vocabulary_size=tokenizer.vocabulary_size(),
+                mask_token_id=tokenizer.mask_token_id,
+                unselectable_token_ids=tokenizer.special_token_ids,
+                mask_selection_rate=self.mask_selection_rate,
+                mask_selection_length=self.mask_selection_length,
+                mask_token_rate=self.mask_token_rate,
+                random_token_rate=self.random_token_rate,
+            )
+            text_ops = packer, masker
+            self._text_ops = (settings, text_ops)
+        return text_ops
 
     def call(self, x, y=None, sample_weight=None):
+        """Tokenize, pack and mask: `(x, y, sample_weight)` for the masked LM."""
+        return self._preprocess(x, mask=True)
+
+    def pack(self, x):
+        """Tokenize and pack without masking: the backbone's input dict.
+
+        Takes what `call` takes; `token_ids` hold the text as written (a
+        `[MASK]` in the text stays one).
+
+        Example:
+        >>> tokenizer = AlbertTokenizer.from_preset("albert_tiny_en_uncased")
+        >>> preprocessor = AlbertMaskedLMPreprocessor(tokenizer, sequence_length=8)
+        >>> sorted(preprocessor.pack("the [MASK] sat."))
+        ['padding_mask', 'segment_ids', 'token_ids']
+        """
+        return self._preprocess(x, mask=False)
+
+    def _preprocess(self, x, mask):
         import tensorflow as tf
 
         segments = x if isinstance(x, tuple) else (x,)
@@ -123,19 +163,18 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
                 "The two segments must both be single strings or both be batches "
                 "of strings. Received one of each."
             )
-        token_ids, segment_ids = self._packer()(rows)
-        padding_mask = tf.cast(token_ids != self.tokenizer.pad_token_id, "int32")
-        masked = self._masker()(token_ids)
-        outputs = (
-            {
-                "token_ids": masked["token_ids"],
-                "padding_mask": padding_mask,
-                "segment_ids": segment_ids,
-                "mask_positions": masked["mask_positions"],
-            },
-            masked["mask_ids"],
-            masked["mask_weights"],
-        )
+        packer, masker = self._packer_and_masker()
+        token_ids, segment_ids = packer(rows)
+        outputs = {
+            "token_ids": token_ids,
+            "padding_mask": tf.cast(token_ids != self.tokenizer.pad_token_id, "int32"),
+            "segment_ids": segment_ids,
+        }
+        if mask:
+            masked = masker(token_ids)
+            outputs["token_ids"] = masked["token_ids"]
+            outputs["mask_positions"] = masked["mask_positions"]
+            outputs = (outputs, masked["mask_ids"], masked["mask_weights"])
         if not is_batch[0]:
             outputs = tf.nest.map_structure(lambda t: t[0], outputs)
         if not in_graph:

@@ -8,13 +8,20 @@ import numpy as np
 import sentencepiece
 
 from albert_mlm.argument_checks import require_bool
+from albert_mlm.presets.loading import load_tokenizer
 from albert_mlm.presets.preset_methods import PresetMethods
+from albert_mlm.presets.saving import save_tokenizer
 from albert_mlm.text.normalization import (
     normalize_text,
     normalize_text_tf,
     special_token_pattern,
 )
 from albert_mlm.text.preprocessing_layer import PreprocessingLayer
+from albert_mlm.text.tokenizer_inputs import (
+    STRINGS_EXPECTED,
+    to_id_rows,
+    to_python_strings,
+)
 
 SPECIAL_TOKENS = {
     "pad_token": "<pad>",
@@ -55,14 +62,15 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
             SentencePiece. Turn off only for a cased vocabulary.
 
     Example:
-    >>> tokenizer = AlbertTokenizer("tests/data/vocabulary.spm")
-    >>> ids = tokenizer("The quick brown fox.")          # dense int32 vector
+    >>> tokenizer = AlbertTokenizer.from_preset("albert_tiny_en_uncased")
+    >>> ids = tokenizer("The quick brown fox.")          # int32 vector
     >>> rows = tokenizer(["a dog.", "the [MASK] sat."])  # ragged rows
     >>> tokenizer.detokenize(ids)
     'the quick brown fox.'
     """
 
-    _preset_kind = "tokenizer"
+    _load_preset = staticmethod(load_tokenizer)
+    _save_preset = staticmethod(save_tokenizer)
 
     def __init__(self, proto=None, lowercase=True, **kwargs):
         kwargs.pop("dtype", None)  # Token ids are always int32.
@@ -199,7 +207,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         self._require_vocabulary()
         if _in_tf_graph(inputs):
             return self._tokenize_tf(inputs)
-        texts, is_batch = _to_python_strings(inputs)
+        texts, is_batch = to_python_strings(inputs)
         rows = self._tokenize_python(texts)
         return rows if is_batch else rows[0]
 
@@ -244,7 +252,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         texts = tf.convert_to_tensor(texts)
         if texts.dtype != tf.string:
             raise TypeError(
-                _STRINGS_EXPECTED + f"Received a tensor of dtype {texts.dtype.name}."
+                STRINGS_EXPECTED + f"Received a tensor of dtype {texts.dtype.name}."
             )
         is_scalar = texts.shape.rank == 0
         if is_scalar:
@@ -298,7 +306,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         processor = self._require_vocabulary()
         if _in_tf_graph(ids):
             return self._get_tf_tokenizer().detokenize(ids)
-        rows, is_batch = _to_id_rows(ids, processor.get_piece_size())
+        rows, is_batch = to_id_rows(ids, processor.get_piece_size())
         texts = [processor.decode(row) for row in rows]
         return texts if is_batch else texts[0]
 
@@ -317,84 +325,3 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         # The model travels as an asset (`save_assets`), not inside the config.
         config.update({"proto": None, "lowercase": self.lowercase})
         return config
-
-
-_STRINGS_EXPECTED = (
-    "AlbertTokenizer takes a string or a batch of strings (a list, tuple, 1-D "
-    "array or tensor). "
-)
-
-
-def _to_python_strings(inputs):
-    """`(list of str, is_batch)` from a string, bytes, list, array or tensor."""
-    if hasattr(inputs, "numpy"):
-        inputs = inputs.numpy()
-    if isinstance(inputs, np.ndarray):
-        if inputs.dtype.kind not in "SUO":
-            raise TypeError(
-                _STRINGS_EXPECTED + f"Received an array of dtype {inputs.dtype}."
-            )
-        if inputs.ndim > 1:
-            raise ValueError(
-                _STRINGS_EXPECTED + f"Received an array of shape {inputs.shape}."
-            )
-        inputs = inputs.item() if inputs.ndim == 0 else inputs.tolist()
-    is_batch = isinstance(inputs, list | tuple)
-    texts = list(inputs) if is_batch else [inputs]
-    for index, text in enumerate(texts):
-        if isinstance(text, bytes):
-            try:
-                texts[index] = text.decode("utf-8")
-            except UnicodeDecodeError as error:
-                raise ValueError(
-                    f"Input {index} is not valid UTF-8 ({error})."
-                ) from None
-        elif not isinstance(text, str):
-            where = f" at index {index}" if is_batch else ""
-            raise TypeError(
-                _STRINGS_EXPECTED + f"Received{where} a value of type "
-                f"{type(text).__name__}: {text!r:.80}"
-            )
-    return texts, is_batch
-
-
-def _to_id_rows(ids, vocabulary_size):
-    """`(list of int lists, is_batch)` from one id sequence or a batch of them."""
-    if hasattr(ids, "to_list"):  # A ragged tensor.
-        ids = ids.to_list()
-    elif hasattr(ids, "numpy"):  # A TensorFlow or torch tensor.
-        ids = ids.numpy()
-    elif hasattr(ids, "__array__") and not isinstance(ids, np.ndarray):  # jax.
-        ids = np.asarray(ids)
-    if isinstance(ids, np.ndarray) and ids.ndim == 2:
-        ids = list(ids)
-    is_batch = isinstance(ids, list | tuple) and any(
-        isinstance(row, list | tuple | np.ndarray) for row in ids
-    )
-    rows = list(ids) if is_batch else [ids]
-    if not isinstance(ids, list | tuple | np.ndarray) or not all(
-        isinstance(row, list | tuple | np.ndarray) for row in rows
-    ):
-        raise TypeError(
-            "`ids` must be a sequence of token ids or a batch of them. "
-            f"Received: {type(ids).__name__} {ids!r:.60}"
-        )
-    arrays = [np.asarray(row) for row in rows]
-    for array in arrays:
-        if array.ndim != 1:
-            raise ValueError(
-                "`ids` must be 1-D (one sequence) or 2-D (a batch of sequences). "
-                f"Received {'rows' if is_batch else 'an array'} of shape "
-                f"{array.shape}."
-            )
-        if array.size and array.dtype.kind not in "iu":
-            raise TypeError(
-                f"`ids` must hold integer token ids. Received dtype {array.dtype}: "
-                f"{array.tolist()!r:.60}"
-            )
-        if array.size and (array.min() < 0 or array.max() >= vocabulary_size):
-            raise ValueError(
-                f"`ids` must be in [0, {vocabulary_size}), the vocabulary size. "
-                f"Received ids from {array.min()} to {array.max()}."
-            )
-    return [array.tolist() for array in arrays], is_batch

@@ -37,6 +37,7 @@ class MaskGenerator:
     picks the same counts but loops over rows.
 
     Example:
+    >>> import tensorflow as tf
     >>> masker = MaskGenerator(vocabulary_size=50, mask_token_id=4,
     ...     unselectable_token_ids=[0, 2, 3], mask_selection_length=2)
     >>> out = masker(tf.constant([[2, 9, 9, 9, 9, 3, 0, 0]]))

@@ -21,6 +21,7 @@ class SegmentPacker:
         truncate: `"round_robin"` or `"waterfall"`.
 
     Example:
+    >>> import tensorflow as tf
     >>> packer = SegmentPacker(2, 3, 0, sequence_length=8)
     >>> token_ids, segment_ids = packer((tf.ragged.constant([[5, 6], [7]]),
     ...                                  tf.ragged.constant([[8], [9, 10]])))

@@ -1,9 +1,14 @@
-"""Text corpora as streaming `tf.data` pipelines, with a held-out split.
+r"""Text corpora as streaming `tf.data` pipelines, with a held-out split.
 
 Files are read line by line (`tf.data.TextLineDataset`), never whole; every
 `holdout_every`-th non-empty line goes to the held-out split.
 
->>> train, held_out = split_lines(corpus_files(["corpus/*.txt"]), holdout_every=20)
+>>> import pathlib, tempfile
+>>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
+>>> _ = corpus.write_text("".join(f"line {i}\n" for i in range(40)))
+>>> train, held_out = split_lines(corpus_files([str(corpus)]), holdout_every=20)
+>>> [line.decode() for line in held_out.as_numpy_iterator()]
+['line 0', 'line 20']
 """
 
 import glob

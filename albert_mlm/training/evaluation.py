@@ -3,8 +3,15 @@
 The baseline always guesses the `k` tokens most frequent in the training
 text; a model that learned anything about context must beat it.
 
->>> counts = token_counts(tokenizer, train_lines)
->>> evaluate_masked_lm(masked_lm, held_out_batches, counts)["top1"]
+>>> import tensorflow as tf
+>>> from albert_mlm import AlbertMaskedLM
+>>> masked_lm = AlbertMaskedLM.from_preset("albert_tiny_en_uncased")
+>>> lines = tf.data.Dataset.from_tensor_slices(["a dog barks.", "the sun rises."])
+>>> counts = token_counts(masked_lm.preprocessor.tokenizer, lines)
+>>> results = evaluate_masked_lm(masked_lm, lines.batch(2).map(masked_lm.preprocessor),
+...     counts)
+>>> sorted(results)[:3]
+['loss', 'masked_tokens', 'top1']
 """
 
 import numpy as np

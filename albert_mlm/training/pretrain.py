@@ -26,27 +26,29 @@ import dataclasses
 import json
 import math
 import os
-import re
 import shutil
-import signal
-import threading
 
 import keras
-import numpy as np
 
 from albert_mlm.architectures import PRETRAINING_ARCHITECTURES
 from albert_mlm.models.albert_backbone import AlbertBackbone
 from albert_mlm.models.albert_masked_lm import AlbertMaskedLM
-from albert_mlm.presets.saving import save_masked_lm
+from albert_mlm.presets.saving import save_task
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 from albert_mlm.text.albert_tokenizer import AlbertTokenizer
+from albert_mlm.training.checkpoints import (
+    Checkpoints,
+    Interrupted,
+    NotFinite,
+    StopOnInterrupt,
+    latest_checkpoint,
+)
 from albert_mlm.training.corpus import CorpusError, corpus_files, split_lines
 from albert_mlm.training.evaluation import evaluate_masked_lm, token_counts
 from albert_mlm.training.training_curve import plot_training_curve
 from albert_mlm.training.vocabulary import train_vocabulary
 
 CHECKPOINT_DIR = "checkpoints"
-_CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.weights\.h5$")
 LOG_FILE = "training_log.csv"
 CURVE_FILE = "training_curve.png"
 OPTIONS_FILE = "pretraining.json"
@@ -54,132 +56,6 @@ OPTIONS_FILE = "pretraining.json"
 
 class PretrainError(RuntimeError):
     """A pretraining failure with a one-line, actionable message."""
-
-
-class _Interrupted(Exception):
-    """Raised between training steps after Ctrl-C."""
-
-
-class _NotFinite(Exception):
-    """Raised between training steps once the loss or a weight is NaN/inf."""
-
-    def __init__(self, step, what):
-        super().__init__(step, what)
-        self.step, self.what = step, what
-
-
-def _checkpoint_path(directory, step, prefix="step"):
-    # Keras insists on the `.weights.h5` suffix, partial files included.
-    return os.path.join(directory, f"{prefix}-{step:09d}.weights.h5")
-
-
-def _latest_checkpoint(directory):
-    """`(step, path)` of the newest complete checkpoint, or `(0, None)`."""
-    found = [
-        (int(match.group(1)), os.path.join(directory, name))
-        for name in (os.listdir(directory) if os.path.isdir(directory) else [])
-        if (match := _CHECKPOINT_NAME.match(name))
-    ]
-    return max(found) if found else (0, None)
-
-
-class _Checkpoints(keras.callbacks.Callback):
-    """Counts steps, stops at `total_steps`, checkpoints at each epoch end.
-
-    An epoch here is `checkpoint_every` steps. A non-finite loss raises
-    `_NotFinite` at once; non-finite weights are caught before they are
-    written, so the newest checkpoint is always a usable one.
-    """
-
-    def __init__(self, directory, start_step, total_steps):
-        super().__init__()
-        self.directory = directory
-        self.step = start_step
-        self.total_steps = total_steps
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.step += 1
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            raise _NotFinite(self.step, "loss")
-        if self.step >= self.total_steps:
-            self.model.stop_training = True
-
-    def on_epoch_end(self, epoch, logs=None):
-        for variable in self.model.trainable_variables:
-            if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
-                raise _NotFinite(self.step, f"weight {variable.path!r}")
-        os.makedirs(self.directory, exist_ok=True)
-        partial = _checkpoint_path(self.directory, self.step, prefix="partial")
-        self.model.save_weights(partial, overwrite=True)
-        os.replace(partial, _checkpoint_path(self.directory, self.step))
-        for name in os.listdir(self.directory):
-            match = _CHECKPOINT_NAME.match(name)
-            if match and int(match.group(1)) != self.step:
-                os.remove(os.path.join(self.directory, name))
-
-
-class _StopOnInterrupt(keras.callbacks.Callback):
-    """Turns Ctrl-C into a clean stop at the next safe point.
-
-    Used as a context manager around a run. A KeyboardInterrupt raised at an
-    arbitrary moment could land inside a checkpoint write, or be swallowed by
-    library code during setup; instead the signal only sets a flag, which
-    `check()` (called between setup stages and after every training step)
-    turns into `_Interrupted`, with the last completed checkpoint intact. No
-    validation runs on a half-finished epoch. A second Ctrl-C interrupts at
-    once.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.interrupted = False
-        self._previous_handler = None
-
-    def _handle(self, signal_number, frame):
-        self.interrupted = True
-        signal.signal(
-            signal.SIGINT, self._previous_handler or signal.default_int_handler
-        )
-
-    def __enter__(self):
-        if threading.current_thread() is threading.main_thread():
-            self._previous_handler = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def __exit__(self, *exception):
-        if self._previous_handler is not None:
-            signal.signal(signal.SIGINT, self._previous_handler)
-            self._previous_handler = None
-
-    def check(self):
-        if self.interrupted:
-            raise _Interrupted()
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.check()
-
-
-@dataclasses.dataclass
-class PretrainOptions:
-    corpus: list
-    out: str
-    vocab_size: int = 8000
-    vocab: str | None = None
-    preset: str | None = None
-    architecture: str = "tiny"
-    config: str | None = None
-    sequence_length: int = 128
-    batch_size: int = 32
-    epochs: int | None = None
-    steps: int | None = None
-    resume: bool = False
-    dtype: str = "float32"
-    learning_rate: float = 5e-4
-    holdout_every: int = 20
-    checkpoint_every: int = 200
-    evaluation_batches: int = 50
-    seed: int = 0
 
 
 def _prepare_output(options):
@@ -239,7 +115,7 @@ def _build_masked_lm(options, files):
 
 def _restore(masked_lm, checkpoints):
     """Load the newest checkpoint (weights and optimizer); its step, or 0."""
-    step, path = _latest_checkpoint(checkpoints)
+    step, path = latest_checkpoint(checkpoints)
     for name in os.listdir(checkpoints):
         if name.startswith("partial-"):  # Torn by a crash mid-write.
             os.remove(os.path.join(checkpoints, name))
@@ -302,14 +178,14 @@ def pretrain(options, log=print):
     checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
     if not options.resume:
         # The untrained model and its vocabulary make `--resume` possible.
-        save_masked_lm(masked_lm, options.out)
+        save_task(masked_lm, options.out)
         with open(os.path.join(options.out, OPTIONS_FILE), "w") as file:
             json.dump(dataclasses.asdict(options), file, indent=2)
         os.makedirs(checkpoints, exist_ok=True)
-    with _StopOnInterrupt() as interrupt:
+    with StopOnInterrupt() as interrupt:
         try:
             return _train_evaluate_save(masked_lm, files, options, log, interrupt)
-        except (KeyboardInterrupt, _Interrupted):
+        except (KeyboardInterrupt, Interrupted):
             raise PretrainError(
                 "Interrupted. Rerun the same command with --resume to continue "
                 f"from the last checkpoint in {checkpoints!r} (or from the start, "
@@ -341,7 +217,7 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
         max(total_steps - start_step, 0) / steps_per_epoch
     )
     callbacks = [
-        _Checkpoints(checkpoints, start_step, total_steps),
+        Checkpoints(checkpoints, start_step, total_steps),
         keras.callbacks.CSVLogger(
             os.path.join(options.out, LOG_FILE), append=options.resume
         ),
@@ -359,8 +235,8 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
                 callbacks=callbacks,
                 verbose=1 if log is print else 0,
             )
-    except _NotFinite as error:
-        last_step, _ = _latest_checkpoint(checkpoints)
+    except NotFinite as error:
+        last_step, _ = latest_checkpoint(checkpoints)
         kept = (
             f"the last good checkpoint (step {last_step}) is in {checkpoints!r}"
             if last_step
@@ -385,7 +261,7 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
             **{key: round(float(value), 4) for key, value in results.items()},
         }
     }
-    save_masked_lm(masked_lm, options.out, extra_metadata=metadata)
+    save_task(masked_lm, options.out, extra_metadata=metadata)
     shutil.rmtree(checkpoints, ignore_errors=True)
     plot_training_curve(
         os.path.join(options.out, LOG_FILE),

@@ -1,10 +1,16 @@
-"""Train a SentencePiece vocabulary with ALBERT's special tokens.
+r"""Train a SentencePiece vocabulary with ALBERT's special tokens.
 
 Lines are streamed to the trainer through the uncased normalisation, so the
 vocabulary sees text as `AlbertTokenizer` will give it: `<pad>`=0, `<unk>`=1,
 `[CLS]`=2, `[SEP]`=3, `[MASK]`=4, as in the published ALBERT vocabulary.
 
->>> proto = train_vocabulary(["corpus.txt"], vocabulary_size=8000)
+>>> import pathlib, tempfile
+>>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
+>>> _ = corpus.write_text("the cat sat on the mat.\nthe dog sat on a log.\n" * 50)
+>>> proto = train_vocabulary([str(corpus)], vocabulary_size=20)
+>>> from albert_mlm import AlbertTokenizer
+>>> AlbertTokenizer(proto).id_to_token(4)
+'[MASK]'
 """
 
 import io

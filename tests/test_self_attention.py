@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from keras import ops
 
-from albert_mlm.layers.attention_kernel import attend
+from albert_mlm.layers.self_attention import attend
 
 
 def _reference_attention(query, key, value, key_mask):

@@ -1,0 +1,125 @@
+"""Checkpoints, Ctrl-C and non-finite values during a pretraining run.
+
+`Checkpoints` writes the weights and optimizer state every epoch (which
+`pretrain` makes `checkpoint_every` steps long) to a temporary name and
+renames it, so a crash never leaves a torn one; `latest_checkpoint` finds
+the newest; `StopOnInterrupt` turns Ctrl-C into a stop between steps.
+
+>>> latest_checkpoint("a/run/that/never/started")
+(0, None)
+"""
+
+import math
+import os
+import re
+import signal
+import threading
+
+import keras
+import numpy as np
+
+_CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.weights\.h5$")
+
+
+class Interrupted(Exception):
+    """Raised between training steps after Ctrl-C."""
+
+
+class NotFinite(Exception):
+    """Raised between training steps once the loss or a weight is NaN/inf."""
+
+    def __init__(self, step, what):
+        super().__init__(step, what)
+        self.step, self.what = step, what
+
+
+def checkpoint_path(directory, step, prefix="step"):
+    # Keras insists on the `.weights.h5` suffix, partial files included.
+    return os.path.join(directory, f"{prefix}-{step:09d}.weights.h5")
+
+
+def latest_checkpoint(directory):
+    """`(step, path)` of the newest complete checkpoint, or `(0, None)`."""
+    found = [
+        (int(match.group(1)), os.path.join(directory, name))
+        for name in (os.listdir(directory) if os.path.isdir(directory) else [])
+        if (match := _CHECKPOINT_NAME.match(name))
+    ]
+    return max(found) if found else (0, None)
+
+
+class Checkpoints(keras.callbacks.Callback):
+    """Counts steps, stops at `total_steps`, checkpoints at each epoch end.
+
+    An epoch here is `checkpoint_every` steps. A non-finite loss raises
+    `NotFinite` at once; non-finite weights are caught before they are
+    written, so the newest checkpoint is always a usable one.
+    """
+
+    def __init__(self, directory, start_step, total_steps):
+        super().__init__()
+        self.directory = directory
+        self.step = start_step
+        self.total_steps = total_steps
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step += 1
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise NotFinite(self.step, "loss")
+        if self.step >= self.total_steps:
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        for variable in self.model.trainable_variables:
+            if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
+                raise NotFinite(self.step, f"weight {variable.path!r}")
+        os.makedirs(self.directory, exist_ok=True)
+        partial = checkpoint_path(self.directory, self.step, prefix="partial")
+        self.model.save_weights(partial, overwrite=True)
+        os.replace(partial, checkpoint_path(self.directory, self.step))
+        for name in os.listdir(self.directory):
+            match = _CHECKPOINT_NAME.match(name)
+            if match and int(match.group(1)) != self.step:
+                os.remove(os.path.join(self.directory, name))
+
+
+class StopOnInterrupt(keras.callbacks.Callback):
+    """Turns Ctrl-C into a clean stop at the next safe point.
+
+    Used as a context manager around a run. A KeyboardInterrupt raised at an
+    arbitrary moment could land inside a checkpoint write, or be swallowed by
+    library code during setup; instead the signal only sets a flag, which
+    `check()` (called between setup stages and after every training step)
+    turns into `Interrupted`, with the last completed checkpoint intact. No
+    validation runs on a half-finished epoch. A second Ctrl-C interrupts at
+    once.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.interrupted = False
+        self._previous_handler = None
+
+    def _handle(self, signal_number, frame):
+        self.interrupted = True
+        signal.signal(
+            signal.SIGINT, self._previous_handler or signal.default_int_handler
+        )
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self._previous_handler = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def __exit__(self, *exception):
+        if self._previous_handler is not None:
+            signal.signal(signal.SIGINT, self._previous_handler)
+            self._previous_handler = None
+
+    def check(self):
+        if self.interrupted:
+            raise Interrupted()
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.check()
