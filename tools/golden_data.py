@@ -1,34 +1,48 @@
-"""What both golden-file scripts share: their input batch and `.npz` writer.
+"""What both golden-file scripts share: their paths, input batch and writers.
 
 The batch has rows of different lengths (padding at the end), a second
 segment starting part way, token ids clear of the five special ids, and sorted
-mask positions inside each row's unpadded part.
+mask positions inside each row's unpadded part. The writers are
+deterministic, so that re-running a script reproduces its files byte for byte.
 """
 
+import json
+import os
 import zipfile
 
 import numpy as np
+from make_test_vocabulary import OUTPUT_PATH as VOCABULARY_PATH
+from make_test_vocabulary import SPECIAL_PIECES
 
-FIRST_ORDINARY_ID = 5  # <pad>, <unk>, [CLS], [SEP], [MASK] come first.
+DATA_DIR = os.path.dirname(VOCABULARY_PATH)  # tests/data
+# The vocabulary gives the special pieces the first ids, in this order.
+SPECIAL_TOKEN_IDS = {piece: index for index, piece in enumerate(SPECIAL_PIECES)}
+FIRST_ORDINARY_ID = len(SPECIAL_PIECES)
+
+# Three rows of length 10 with 0, 3 and 5 padding positions at the end.
+BATCH_LENGTH = 10
+ROW_LENGTHS = (10, 7, 5)
+SEGMENT_SPLITS = (6, 3, 2)  # The first segment-1 position of each row.
+MASKS_PER_ROW = 4
 
 
-def golden_batch(vocabulary_size, row_lengths, segment_splits, length, masks, seed):
+def golden_batch(vocabulary_size, seed):
     """`(token_ids, segment_ids, padding_mask, mask_positions)`, all int32."""
     rng = np.random.default_rng(seed)
-    batch = len(row_lengths)
-    token_ids = np.zeros((batch, length), dtype=np.int32)
-    segment_ids = np.zeros((batch, length), dtype=np.int32)
-    padding_mask = np.zeros((batch, length), dtype=np.int32)
-    mask_positions = np.zeros((batch, masks), dtype=np.int32)
+    batch = len(ROW_LENGTHS)
+    token_ids = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
+    segment_ids = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
+    padding_mask = np.zeros((batch, BATCH_LENGTH), dtype=np.int32)
+    mask_positions = np.zeros((batch, MASKS_PER_ROW), dtype=np.int32)
     for row, (row_length, split) in enumerate(
-        zip(row_lengths, segment_splits, strict=True)
+        zip(ROW_LENGTHS, SEGMENT_SPLITS, strict=True)
     ):
         token_ids[row, :row_length] = rng.integers(
             FIRST_ORDINARY_ID, vocabulary_size, size=row_length
         )
         segment_ids[row, split:row_length] = 1
         padding_mask[row, :row_length] = 1
-        positions = rng.choice(row_length, size=masks, replace=False)
+        positions = rng.choice(row_length, size=MASKS_PER_ROW, replace=False)
         mask_positions[row] = np.sort(positions)
     return token_ids, segment_ids, padding_mask, mask_positions
 
@@ -44,3 +58,10 @@ def save_npz_deterministic(path, arrays):
                 np.lib.format.write_array(
                     file, np.ascontiguousarray(arrays[key]), allow_pickle=False
                 )
+
+
+def write_json(path, data):
+    """`data` as UTF-8 JSON, one-space indents, non-ASCII text kept as is."""
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump(data, file, indent=1, ensure_ascii=False)
+        file.write("\n")

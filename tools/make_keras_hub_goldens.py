@@ -66,11 +66,14 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras  # noqa: E402
 import keras_hub  # noqa: E402
-from golden_data import golden_batch, save_npz_deterministic  # noqa: E402
+from golden_data import (  # noqa: E402
+    DATA_DIR,
+    VOCABULARY_PATH,
+    golden_batch,
+    save_npz_deterministic,
+    write_json,
+)
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA_DIR = os.path.join(REPO_ROOT, "tests", "data")
-VOCABULARY_PATH = os.path.join(DATA_DIR, "vocabulary.spm")
 OUTPUT_DIR = os.path.join(DATA_DIR, "keras_hub")
 
 KERAS_SEED = 1337
@@ -78,12 +81,6 @@ INPUT_SEED = 2024
 PREPROCESSOR_SEQUENCE_LENGTH = 16
 MASK_SELECTION_LENGTH = 4
 MAX_SEQUENCE_LENGTH = 32
-
-# Golden batch: 3 rows of length 10 with 0, 3 and 5 padding positions.
-BATCH_LENGTH = 10
-ROW_LENGTHS = [10, 7, 5]
-# Index of the first segment-1 token in each row.
-SEGMENT_SPLITS = [6, 3, 2]
 
 CONFIGS = {
     "groups2_inner2": dict(
@@ -224,12 +221,7 @@ def randomize_weights(model, seed):
 
 def golden_inputs(vocabulary_size):
     token_ids, segment_ids, padding_mask, mask_positions = golden_batch(
-        vocabulary_size,
-        ROW_LENGTHS,
-        SEGMENT_SPLITS,
-        BATCH_LENGTH,
-        MASK_SELECTION_LENGTH,
-        INPUT_SEED,
+        vocabulary_size, INPUT_SEED
     )
     return {
         "token_ids": token_ids,
@@ -562,9 +554,7 @@ def main():
     tok_goldens = tokenization_goldens(
         keras_hub.models.AlbertTokenizer(proto=VOCABULARY_PATH)
     )
-    with open(os.path.join(OUTPUT_DIR, "tokenization.json"), "w") as f:
-        json.dump(tok_goldens, f, indent=1, ensure_ascii=False)
-        f.write("\n")
+    write_json(os.path.join(OUTPUT_DIR, "tokenization.json"), tok_goldens)
 
     # Self-check: the presets load back and reproduce the golden logits.
     for name in [*CONFIGS, SHARDED_NAME]:

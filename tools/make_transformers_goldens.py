@@ -77,7 +77,15 @@ import numpy as np
 import sentencepiece as spm
 import torch
 import transformers
-from golden_data import golden_batch, save_npz_deterministic
+from golden_data import (
+    DATA_DIR,
+    SPECIAL_TOKEN_IDS,
+    VOCABULARY_PATH,
+    golden_batch,
+    save_npz_deterministic,
+    write_json,
+)
+from make_test_vocabulary import VOCABULARY_SIZE
 from safetensors import safe_open
 from transformers import (
     AlbertConfig,
@@ -88,17 +96,9 @@ from transformers import (
     AutoTokenizer,
 )
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA_DIR = os.path.join(REPO_ROOT, "tests", "data")
-VOCABULARY_PATH = os.path.join(DATA_DIR, "vocabulary.spm")
 OUTPUT_DIR = os.path.join(DATA_DIR, "transformers")
 
-VOCABULARY_SIZE = 400
 INPUT_SEED = 31337
-BATCH_LENGTH = 10
-ROW_LENGTHS = (10, 7, 5)  # unpadded length of each row
-SEGMENT_SPLITS = (6, 3, 2)  # first position with token type 1 in each row
-NUM_MASKS = 4
 TRUNCATION_MAX_LENGTH = 12
 
 COMMON_CONFIG = {
@@ -111,7 +111,7 @@ COMMON_CONFIG = {
     "type_vocab_size": 2,
     "hidden_dropout_prob": 0.0,
     "attention_probs_dropout_prob": 0.0,
-    "pad_token_id": 0,
+    "pad_token_id": SPECIAL_TOKEN_IDS["<pad>"],
 }
 
 CASES = {
@@ -224,15 +224,6 @@ def _log(*args):
     print(*args, flush=True)
 
 
-# --- Deterministic writers ----------------------------------------------------
-
-
-def write_json(path, obj):
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(obj, f, indent=1, ensure_ascii=False)
-        f.write("\n")
-
-
 # --- Models --------------------------------------------------------------------
 
 
@@ -296,12 +287,7 @@ def build_model(case):
 
 def golden_inputs():
     input_ids, token_type_ids, attention_mask, mask_positions = golden_batch(
-        VOCABULARY_SIZE,
-        ROW_LENGTHS,
-        SEGMENT_SPLITS,
-        BATCH_LENGTH,
-        NUM_MASKS,
-        INPUT_SEED,
+        VOCABULARY_SIZE, INPUT_SEED
     )
     return {
         "input_ids": input_ids,
@@ -481,27 +467,29 @@ def load_tokenizer(tmp_root):
 def check_tokenizer(tokenizer):
     """Fail unless `tokenizer` really uses the vocabulary (not all `<unk>`)."""
     sp = spm.SentencePieceProcessor(model_file=VOCABULARY_PATH)
-    if tokenizer.vocab_size != sp.get_piece_size() or len(tokenizer) != 400:
+    size = sp.get_piece_size()
+    if tokenizer.vocab_size != size or len(tokenizer) != VOCABULARY_SIZE:
         raise RuntimeError(f"vocabulary size {tokenizer.vocab_size}")
-    for piece_id in range(sp.get_piece_size()):
+    for piece_id in range(size):
         piece = sp.id_to_piece(piece_id)
         if tokenizer.convert_tokens_to_ids(piece) != piece_id:
             raise RuntimeError(f"piece {piece!r} does not map to {piece_id}")
-    expected_special = {
-        "pad_token": ("<pad>", 0),
-        "unk_token": ("<unk>", 1),
-        "cls_token": ("[CLS]", 2),
-        "sep_token": ("[SEP]", 3),
-        "mask_token": ("[MASK]", 4),
+    special_attributes = {
+        "pad_token": "<pad>",
+        "unk_token": "<unk>",
+        "cls_token": "[CLS]",
+        "sep_token": "[SEP]",
+        "mask_token": "[MASK]",
     }
-    for attr, (token, token_id) in expected_special.items():
+    for attr, token in special_attributes.items():
         if getattr(tokenizer, attr) != token:
             raise RuntimeError(f"{attr} is {getattr(tokenizer, attr)!r}")
-        if getattr(tokenizer, attr + "_id") != token_id:
+        if getattr(tokenizer, attr + "_id") != SPECIAL_TOKEN_IDS[token]:
             raise RuntimeError(f"{attr}_id is {getattr(tokenizer, attr + '_id')}")
     text = "the quick brown fox jumped over the lazy dog"
     ids = tokenizer(text)["input_ids"]
-    if ids[0] != 2 or ids[-1] != 3 or 1 in ids or len(ids) < 8:
+    cls, sep, unk = (SPECIAL_TOKEN_IDS[t] for t in ("[CLS]", "[SEP]", "<unk>"))
+    if ids[0] != cls or ids[-1] != sep or unk in ids or len(ids) < 8:
         raise RuntimeError(f"suspicious tokenization of {text!r}: {ids}")
     # Plain lower-case ASCII text is tokenized exactly like sentencepiece does.
     if ids[1:-1] != sp.encode(text):
@@ -700,7 +688,11 @@ def check_tokenizer_files(tokenizer, checkpoint_dir, tmp_root):
         if not a == b == c:
             raise RuntimeError(f"tokenizers differ on {text!r}: {a} {b} {c}")
     for text, text_pair in PAIR_TEXTS + TRUNCATED_PAIR_TEXTS:
-        kwargs = {"return_token_type_ids": True, "truncation": True, "max_length": 12}
+        kwargs = {
+            "return_token_type_ids": True,
+            "truncation": True,
+            "max_length": TRUNCATION_MAX_LENGTH,
+        }
         a = dict(from_saved(text, text_pair, **kwargs))
         b = dict(from_checkpoint(text, text_pair, **kwargs))
         if a != b:
