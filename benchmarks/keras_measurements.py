@@ -5,23 +5,19 @@ Both packages name the same classes (`AlbertBackbone`, `AlbertMaskedLM`,
 one measurement serves both: it receives the namespace that holds them.
 """
 
-import sys
-
 from keras_devices import (
     hide_gpus_from_tensorflow,
     keras_device_name,
     keras_device_peak_memory_mib,
 )
 from measuring import LEARNING_RATE, throughput, time_calls
-from model_configuration import REPO_ROOT, model_config
+from model_configuration import model_config
 from shared_inputs import VOCABULARY_FILE, read_shared_inputs
 
 
 def run_albert_mlm(workdir, args):
     hide_gpus_from_tensorflow()
-    # This checkout's albert_mlm, installed or not.
-    sys.path.insert(0, str(REPO_ROOT))
-    import albert_mlm
+    import albert_mlm  # This checkout's (see `model_configuration`).
 
     return measure_masked_lm(albert_mlm, albert_mlm.__version__, workdir, args)
 

@@ -2,21 +2,23 @@
 
 The shapes come from `albert_mlm.architectures`, and transformers'
 `AlbertConfig` arguments from `albert_mlm.presets.transformers_checkpoint`.
-Both are imported without running `albert_mlm/__init__.py`, which imports
-keras and TensorFlow. Every process reads the configuration: the parent
-(already for `--architecture`'s choices) and each worker. A worker's peak RSS
-is reported as its implementation's own, and keras with TensorFlow would add
-about 500 MiB to the transformers worker, which needs only PyTorch; the parent
+Neither imports keras or TensorFlow (the package imports its classes only on
+first use). Every process reads the configuration: the parent (already for
+`--architecture`'s choices) and each worker. A worker's peak RSS is reported
+as its implementation's own, and keras with TensorFlow would add about
+500 MiB to the transformers worker, which needs only PyTorch; the parent
 stays quick to start and holds no framework while the workers run.
 """
 
 import functools
 import importlib
 import sys
-import types
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# This checkout's albert_mlm, installed or not.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
 # The shipped tiny model uses `albert-mlm pretrain`'s default vocabulary size;
 # the published sizes use ALBERT's 30000.
 TINY_VOCABULARY_SIZE = 8000
@@ -44,32 +46,11 @@ def transformers_config_arguments(config):
     The library's own mapping: `gelu_new`, `layer_norm_eps=1e-12`, and the
     configuration's dropout (0) for the attention probabilities too.
     """
-    checkpoint = _import_without_keras("albert_mlm.presets.transformers_checkpoint")
+    checkpoint = importlib.import_module("albert_mlm.presets.transformers_checkpoint")
     return checkpoint.transformers_config(config)
 
 
 @functools.cache
 def _pretraining_architectures():
-    module = _import_without_keras("albert_mlm.architectures")
+    module = importlib.import_module("albert_mlm.architectures")
     return module.PRETRAINING_ARCHITECTURES
-
-
-def _import_without_keras(module_name):
-    """A module of this checkout's `albert_mlm`, as if its __init__ were empty.
-
-    Only for modules that import no keras themselves. Where the albert_mlm
-    worker has imported the real package already, that one is used.
-    """
-    if "albert_mlm" in sys.modules:
-        return importlib.import_module(module_name)
-    bare_package = types.ModuleType("albert_mlm")
-    bare_package.__path__ = [str(REPO_ROOT / "albert_mlm")]
-    sys.modules["albert_mlm"] = bare_package
-    try:
-        return importlib.import_module(module_name)
-    finally:
-        # Forget the bare package and its submodules, so that a later
-        # `import albert_mlm` (the albert_mlm worker's) runs the real __init__.
-        loaded = [name for name in sys.modules if name.split(".")[0] == "albert_mlm"]
-        for name in loaded:
-            del sys.modules[name]
