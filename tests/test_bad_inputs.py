@@ -17,7 +17,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import DATA_DIR, KERAS_HUB_DIR, TINY_BACKBONE, VOCABULARY_PATH
+from helpers import DATA_DIR, KERAS_HUB_DIR, TINY_BACKBONE, VOCABULARY_PATH
 
 from albert_mlm import (
     AlbertBackbone,

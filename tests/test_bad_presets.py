@@ -16,12 +16,12 @@ import struct
 import h5py
 import numpy as np
 import pytest
-from conftest import (
+from helpers import (
     TINY_BACKBONE,
-    _copy_keras_hub_preset,
-    _edit_json,
-    _transformers_checkpoint,
-    _weights,
+    copy_keras_hub_preset,
+    copy_transformers_checkpoint,
+    edit_json,
+    weight_values,
 )
 
 from albert_mlm import (
@@ -51,10 +51,10 @@ class Sources:
         return directory
 
     def keras_hub(self, preset="groups2_inner2"):
-        return _copy_keras_hub_preset(self.tmp_path, preset)
+        return copy_keras_hub_preset(self.tmp_path, preset)
 
     def transformers(self, case="masked_lm_groups2_inner2"):
-        return _transformers_checkpoint(self.tmp_path, case)
+        return copy_transformers_checkpoint(self.tmp_path, case)
 
 
 def _poison_h5(path, layer, value):
@@ -131,7 +131,7 @@ def _damaged(source, file_name, damage):
 def _edited(source, edit, file_name="config.json"):
     def corrupt(sources):
         directory = getattr(sources, source)()
-        _edit_json(directory / file_name, edit)
+        edit_json(directory / file_name, edit)
         return directory
 
     return corrupt
@@ -411,7 +411,7 @@ def test_bad_preset_is_refused_and_leaves_nothing_behind(
     tmp_path, masked_lm, corrupt, entry_point, error, message
 ):
     run = entry_point(corrupt(Sources(tmp_path, masked_lm)))
-    weights_before = _weights(masked_lm)
+    weights_before = weight_values(masked_lm)
     files_before = _tree(tmp_path)
     try:
         with pytest.raises(error, match=message):
@@ -421,7 +421,7 @@ def test_bad_preset_is_refused_and_leaves_nothing_behind(
             for name in folders:
                 os.chmod(os.path.join(root, name), 0o755)
     assert _tree(tmp_path) == files_before
-    for before, after in zip(weights_before, _weights(masked_lm)):
+    for before, after in zip(weights_before, weight_values(masked_lm)):
         np.testing.assert_array_equal(after, before)
 
 
@@ -435,5 +435,5 @@ def test_unbroken_sources_load(tmp_path, masked_lm, source):
         loaded = AlbertMaskedLM.from_preset(str(directory))
     assert loaded.backbone.vocabulary_size == 400
     if source == "saved":
-        for ours, theirs in zip(_weights(loaded), _weights(masked_lm)):
+        for ours, theirs in zip(weight_values(loaded), weight_values(masked_lm)):
             np.testing.assert_array_equal(ours, theirs)

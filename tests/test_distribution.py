@@ -11,14 +11,13 @@ import contextlib
 import json
 import os
 import pathlib
-import re
 import subprocess
 import sys
 
 import keras
 import numpy as np
 import pytest
-from conftest import TINY_BACKBONE, VOCABULARY_PATH
+from helpers import TINY_BACKBONE, VOCABULARY_PATH, cpu_mesh
 
 from albert_mlm import (
     AlbertBackbone,
@@ -70,12 +69,6 @@ jax_only = pytest.mark.skipif(
 tensorflow_only = pytest.mark.skipif(
     BACKEND != "tensorflow", reason="tf.distribute.MirroredStrategy: tensorflow"
 )
-
-
-def _mesh(axis_names=("batch", "model")):
-    """A 2x2 mesh; building a layout map needs no real devices."""
-    devices = [f"cpu:{index}" for index in range(4)]
-    return keras.distribution.DeviceMesh((2, 2), axis_names, devices=devices)
 
 
 # === Scenarios, run in a fresh interpreter ===
@@ -310,57 +303,6 @@ def _assert_raw_string_training(run):
     assert not np.allclose(run["weights"][kernel], run["initial"][kernel])
 
 
-def test_layout_map_shards_the_intended_kernels(masked_lm):
-    backbone = masked_lm.backbone
-    layout_map = AlbertBackbone.get_layout_map(_mesh())
-    # Split by rows over "model" (and columns over "batch"), or the reverse.
-    rows, columns = ("model", "batch"), ("batch", "model")
-    intended = {
-        backbone.token_embedding.embeddings.path: rows,
-        backbone.embeddings_projection.kernel.path: columns,
-    }
-    for group in backbone.groups:
-        for block in group:
-            intended[block.attention.query_key_value_dense.kernel.path] = columns
-            intended[block.attention.output_dense.kernel.path] = rows
-            intended[block.intermediate_dense.kernel.path] = columns
-            intended[block.output_dense.kernel.path] = rows
-    # One set of variables per shared block, whatever `num_layers` is.
-    num_blocks = TINY_BACKBONE["num_groups"] * TINY_BACKBONE["num_inner_repetitions"]
-    assert len(intended) == 2 + 4 * num_blocks
-    for variable in masked_lm.weights:
-        matching = [key for key in layout_map if re.fullmatch(key, variable.path)]
-        layout = layout_map[variable.path]
-        if variable.path in intended:
-            assert len(matching) == 1, variable.path
-            assert layout.axes == intended[variable.path], variable.path
-            assert layout.device_mesh.shape == (2, 2)
-        else:
-            assert matching == [] and layout is None, variable.path
-
-
-def test_layout_map_uses_the_given_axis_names(backbone):
-    layout_map = AlbertBackbone.get_layout_map(
-        _mesh(("data", "tensor")),
-        model_parallel_dim_name="tensor",
-        data_parallel_dim_name="data",
-    )
-    block = backbone.groups[1][0]
-    assert layout_map[block.intermediate_dense.kernel.path].axes == ("data", "tensor")
-    assert layout_map[block.output_dense.kernel.path].axes == ("tensor", "data")
-
-
-def test_layout_map_rejects_a_bad_mesh_or_axis_name():
-    with pytest.raises(TypeError, match="`device_mesh` must be a `keras.distri"):
-        AlbertBackbone.get_layout_map((2, 2))
-    with pytest.raises(
-        ValueError, match=r"`model_parallel_dim_name` must be an ax.*'tensor'"
-    ):
-        AlbertBackbone.get_layout_map(_mesh(), model_parallel_dim_name="tensor")
-    with pytest.raises(ValueError, match=r"`data_parallel_dim_name` must be an axis"):
-        AlbertBackbone.get_layout_map(_mesh(), data_parallel_dim_name="data")
-
-
 def test_string_batches_keep_a_static_batch_size(masked_lm):
     import tensorflow as tf
 
@@ -388,7 +330,7 @@ def test_model_parallel_shards_variables_and_matches_one_device(scenarios):
     _assert_same_training(distributed, scenarios["one_device"])
     # The batch is split over the "batch" axis and repeated over "model".
     assert distributed["per_device_batches"] == [[4, [2, SEQUENCE_LENGTH]]]
-    layout_map = AlbertBackbone.get_layout_map(_mesh())
+    layout_map = AlbertBackbone.get_layout_map(cpu_mesh())
     mesh_axis_sizes = {"batch": 2, "model": 2, None: 1}
     sharded = {"model": 0, "optimizer": 0}
     for path, (spec, shard_shape) in distributed["shardings"].items():

@@ -15,15 +15,15 @@ import time
 import h5py
 import keras
 import numpy as np
-from conftest import (
+from helpers import (
     CLI_ENVIRONMENT,
     KERAS_HUB_DIR,
     VOCABULARY_PATH,
-    _copy_keras_hub_preset,
-    _files,
-    _pretrain_args,
-    _run,
-    _weights,
+    copy_keras_hub_preset,
+    file_contents,
+    pretrain_args,
+    run_cli,
+    weight_values,
 )
 
 from albert_mlm import AlbertMaskedLM
@@ -36,7 +36,7 @@ CHECKPOINT = re.compile(r"^step-(\d+)\.weights\.h5$")
 def _pretrain(corpus, out, *extra):
     """Tiny, seeded pretraining arguments (a fixed vocabulary, no training of
     one, so two runs differ only in how they are interrupted)."""
-    return _pretrain_args(
+    return pretrain_args(
         corpus, out, "--vocab", str(VOCABULARY_PATH), "--seed", "7", *extra
     )
 
@@ -106,7 +106,7 @@ def test_killed_pretraining_resumes_to_the_uninterrupted_weights(corpus, tmp_pat
     # a kill between writing one and deleting its predecessor leaves two.
     last = _checkpoint_steps(killed_out)[-1]
     assert last % CHECKPOINT_EVERY == 0 and CHECKPOINT_EVERY <= last < TOTAL_STEPS
-    resumed = _run(*_pretrain(corpus, killed_out, *steps, "--resume"))
+    resumed = run_cli(*_pretrain(corpus, killed_out, *steps, "--resume"))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     # It restarts from that checkpoint: only steps after it were lost.
     assert f"Resuming from step {last} of {TOTAL_STEPS}." in resumed.stdout
@@ -160,26 +160,28 @@ def test_killed_save_leaves_a_complete_preset(tmp_path):
     for point, (event, file_name) in KILL_POINTS.items():
         parent = tmp_path / point
         parent.mkdir()
-        targets[point] = _copy_keras_hub_preset(parent, "groups2_inner2")
+        targets[point] = copy_keras_hub_preset(parent, "groups2_inner2")
         processes[point] = _start(
             str(script), new, str(targets[point]), event, file_name
         )
-    before = _files(targets["first-file"])
+    before = file_contents(targets["first-file"])
     for point, process in processes.items():
         line = process.stdout.readline()
         process.send_signal(signal.SIGKILL)
         _, stderr = process.communicate(timeout=60)
         assert line == "paused\n", (point, stderr[-3000:])
 
-    old = _weights(AlbertMaskedLM.from_preset(str(KERAS_HUB_DIR / "groups2_inner2")))
-    new_weights = _weights(AlbertMaskedLM.from_preset(new))
+    old = weight_values(
+        AlbertMaskedLM.from_preset(str(KERAS_HUB_DIR / "groups2_inner2"))
+    )
+    new_weights = weight_values(AlbertMaskedLM.from_preset(new))
     for point, target in targets.items():
         expected = new_weights if point == "after-exchange" else old
         if point != "after-exchange":
-            assert _files(target) == before, point
+            assert file_contents(target) == before, point
         loaded = AlbertMaskedLM.from_preset(str(target))
         assert len(loaded.weights) == len(expected), point
-        for ours, theirs in zip(_weights(loaded), expected):
+        for ours, theirs in zip(weight_values(loaded), expected):
             np.testing.assert_array_equal(ours, theirs)
         # What the kill leaves besides the preset: one hidden staging folder.
         (leftover,) = [p for p in target.parent.iterdir() if p != target]
@@ -195,7 +197,7 @@ def test_nan_loss_stops_with_one_line_and_keeps_a_good_checkpoint(corpus, tmp_pa
     out = tmp_path / "diverging"
     # With this learning rate Adam's first update moves every weight by
     # about 1e30; the next forward pass overflows float32.
-    result = _run(
+    result = run_cli(
         *_pretrain(
             corpus, out, "--steps", "20", "--checkpoint-every", "1",
             "--learning-rate", "1e30",
@@ -222,13 +224,13 @@ def test_nan_loss_stops_with_one_line_and_keeps_a_good_checkpoint(corpus, tmp_pa
     # The checkpoint loads (weights and optimizer state) and is finite; the
     # preset on disk is still the untrained model, not a NaN one.
     masked_lm = AlbertMaskedLM.from_preset(str(out))
-    untrained = _weights(masked_lm)
+    untrained = weight_values(masked_lm)
     masked_lm.compile(optimizer=keras.optimizers.Adam())
     masked_lm.optimizer.build(masked_lm.trainable_variables)
     masked_lm.load_weights(
         str(out / "checkpoints" / f"step-{kept_step:09d}.weights.h5")
     )
     assert int(keras.ops.convert_to_numpy(masked_lm.optimizer.iterations)) == kept_step
-    trained = _weights(masked_lm)
+    trained = weight_values(masked_lm)
     assert all(np.isfinite(w).all() for w in trained)
     assert any(not np.array_equal(a, b) for a, b in zip(trained, untrained))

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 import sentencepiece
 import tensorflow as tf
-from conftest import VOCABULARY_PATH
+from helpers import VOCABULARY_PATH
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 

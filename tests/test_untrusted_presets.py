@@ -20,17 +20,17 @@ import zipfile
 import keras
 import numpy as np
 import pytest
-from conftest import (
+from helpers import (
     KERAS_HUB_DIR,
     TRANSFORMERS_DIR,
     VOCABULARY_PATH,
-    _copy_keras_hub_preset,
-    _edit_json,
-    _files,
-    _hf_cache_entry,
-    _numpy,
-    _transformers_checkpoint,
-    _weights,
+    copy_keras_hub_preset,
+    copy_transformers_checkpoint,
+    edit_json,
+    file_contents,
+    hf_cache_entry,
+    to_numpy,
+    weight_values,
 )
 
 from albert_mlm import (
@@ -77,7 +77,7 @@ def test_payloads_are_live(tmp_path):
 
 
 def _transformers_with_only(file_name, marker, tmp_path):
-    directory = _transformers_checkpoint(tmp_path, "masked_lm_groups2_inner2")
+    directory = copy_transformers_checkpoint(tmp_path, "masked_lm_groups2_inner2")
     (directory / "model.safetensors").unlink()
     _plant(directory / file_name, marker)
     return directory
@@ -91,7 +91,7 @@ def _plant(path, marker):
 
 
 def _keras_hub_with(file_name, marker, tmp_path, replace=None):
-    directory = _copy_keras_hub_preset(tmp_path)
+    directory = copy_keras_hub_preset(tmp_path)
     if replace:
         (directory / replace).unlink()
     _plant(directory / file_name, marker)
@@ -151,12 +151,12 @@ def test_pickles_are_refused_unopened(tmp_path, make, error, message):
 
 def test_pickles_beside_a_valid_preset_are_ignored(tmp_path):
     marker = tmp_path / "unpickled"
-    directory = _copy_keras_hub_preset(tmp_path)
+    directory = copy_keras_hub_preset(tmp_path)
     for name in ("pytorch_model.bin", "model.pt", "model.pkl", "model.weights.npy"):
         _plant(directory / name, marker)
     reference = AlbertMaskedLM.from_preset(str(KERAS_HUB_DIR / "groups2_inner2"))
     loaded = AlbertMaskedLM.from_preset(str(directory))
-    for ours, theirs in zip(_weights(loaded), _weights(reference)):
+    for ours, theirs in zip(weight_values(loaded), weight_values(reference)):
         np.testing.assert_array_equal(ours, theirs)
     assert not marker.exists()
 
@@ -182,7 +182,7 @@ def test_keras_files_load_only_in_safe_mode(tmp_path, masked_lm):
 
     # The untampered file loads; the tampered one is refused in safe mode.
     reloaded = keras.saving.load_model(str(saved))
-    for ours, theirs in zip(_weights(reloaded), _weights(masked_lm)):
+    for ours, theirs in zip(weight_values(reloaded), weight_values(masked_lm)):
         np.testing.assert_array_equal(ours, theirs)
     with pytest.raises(ValueError, match=r"`Lambda` layer.*safe_mode"):
         keras.saving.load_model(str(tampered))
@@ -277,8 +277,8 @@ def test_preset_json_names_only_allowed_classes(
         "AlbertBackbone = system = eval = DTypePolicy = object\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))
-    directory = _copy_keras_hub_preset(tmp_path)
-    _edit_json(directory / file_name, edit)
+    directory = copy_keras_hub_preset(tmp_path)
+    edit_json(directory / file_name, edit)
     with pytest.raises(ValueError, match=rf"{file_name} of preset .*expected"):
         cls.from_preset(str(directory))
     assert EVIL_MODULE not in sys.modules
@@ -351,10 +351,10 @@ LINK_CASES = [
 def test_symbolic_links_out_of_a_preset_are_refused(tmp_path, kind, name, cls):
     outside = _outside(tmp_path)
     if kind == "keras_hub":
-        directory = _copy_keras_hub_preset(tmp_path)
+        directory = copy_keras_hub_preset(tmp_path)
         target = outside / name
     else:
-        directory = _transformers_checkpoint(tmp_path, "masked_lm_groups2_inner2")
+        directory = copy_transformers_checkpoint(tmp_path, "masked_lm_groups2_inner2")
         target = outside / name if name.endswith("safetensors") else VOCABULARY_PATH
     _link(directory / name, target)
     with _opened_files() as opened:
@@ -367,10 +367,10 @@ def test_symbolic_links_out_of_a_preset_are_refused(tmp_path, kind, name, cls):
 def test_links_inside_a_hub_cache_repository_are_followed(tmp_path, _offline_hubs):
     """huggingface_hub's snapshots link into the repository's `blobs/`."""
     case = "masked_lm_gelu_fast_sharded"
-    snapshot = _hf_cache_entry(_offline_hubs["hf"], "owner/sharded")
+    snapshot = hf_cache_entry(_offline_hubs["hf"], "owner/sharded")
     blobs = snapshot.parent.parent / "blobs"
     blobs.mkdir()
-    checkpoint = _transformers_checkpoint(tmp_path, case)
+    checkpoint = copy_transformers_checkpoint(tmp_path, case)
     for index, path in enumerate(sorted(checkpoint.iterdir())):
         shutil.copy(path, blobs / f"blob{index}")
         (snapshot / path.name).symlink_to(
@@ -382,7 +382,7 @@ def test_links_inside_a_hub_cache_repository_are_followed(tmp_path, _offline_hub
             masked_lm = AlbertMaskedLM.from_preset(preset)
         # The pooler is not in the checkpoint (freshly initialised): left out.
         loaded.append(
-            [_numpy(v) for v in masked_lm.weights if "pooled_dense" not in v.path]
+            [to_numpy(v) for v in masked_lm.weights if "pooled_dense" not in v.path]
         )
     for from_cache, from_snapshot, plain in zip(*loaded):
         np.testing.assert_array_equal(from_cache, plain)
@@ -398,8 +398,8 @@ def test_links_inside_a_hub_cache_repository_are_followed(tmp_path, _offline_hub
 def test_tokenizer_json_file_names_are_never_opened(tmp_path):
     outside = _outside(tmp_path)
     secret = outside / "assets" / "tokenizer" / "vocabulary.spm"
-    directory = _copy_keras_hub_preset(tmp_path)
-    _edit_json(
+    directory = copy_keras_hub_preset(tmp_path)
+    edit_json(
         directory / "tokenizer.json",
         lambda c: c["config"].update(proto=str(secret), config_file="../../secret"),
     )
@@ -430,17 +430,17 @@ def test_shard_names_cannot_point_outside(tmp_path, shard):
     if shard == "ABSOLUTE":
         shard = str(outside / "model.weights.h5")
 
-    keras_hub = _copy_keras_hub_preset(tmp_path, "groups2_inner2_sharded")
-    _edit_json(
+    keras_hub = copy_keras_hub_preset(tmp_path, "groups2_inner2_sharded")
+    edit_json(
         keras_hub / "model.weights.json",
         lambda c: c["weight_map"].update({"/vars": shard}),
     )
     with pytest.raises(ValueError, match=r"Shard name .* is not a plain file name"):
         AlbertBackbone.from_preset(str(keras_hub))
 
-    checkpoint = _transformers_checkpoint(tmp_path, "masked_lm_gelu_fast_sharded")
+    checkpoint = copy_transformers_checkpoint(tmp_path, "masked_lm_gelu_fast_sharded")
     index = "model.safetensors.index.json"
-    _edit_json(
+    edit_json(
         checkpoint / index,
         lambda c: c["weight_map"].update(
             {"predictions.bias": shard.replace(".weights.h5", ".safetensors")}
@@ -454,13 +454,13 @@ def test_shard_names_cannot_point_outside(tmp_path, shard):
 
 def test_saving_over_a_preset_never_follows_its_links(tmp_path, masked_lm):
     outside = _outside(tmp_path)
-    before = _files(outside)
-    target = _copy_keras_hub_preset(tmp_path)
+    before = file_contents(outside)
+    target = copy_keras_hub_preset(tmp_path)
     _link(target / "model.weights.h5", outside / "model.weights.h5")
     _link(target / "notes.txt", outside / "config.json")
-    preset_before = _files(target)
+    preset_before = file_contents(target)
     with pytest.raises(ValueError, match="symbolic link .* outside"):
         masked_lm.save_to_preset(str(target))
-    assert _files(outside) == before
-    assert _files(target) == preset_before
+    assert file_contents(outside) == before
+    assert file_contents(target) == preset_before
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]

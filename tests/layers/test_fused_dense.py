@@ -4,7 +4,7 @@ and casts each shared weight once per forward pass."""
 import keras
 import numpy as np
 import pytest
-from conftest import TINY_BACKBONE
+from helpers import TINY_BACKBONE
 from keras import ops
 
 from albert_mlm import AlbertBackbone

@@ -1,7 +1,7 @@
 import keras
 import numpy as np
 import pytest
-from conftest import TINY_BACKBONE
+from helpers import TINY_BACKBONE
 
 from albert_mlm import ARCHITECTURES, AlbertBackbone
 

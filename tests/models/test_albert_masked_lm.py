@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from conftest import TINY_BACKBONE
+from helpers import TINY_BACKBONE
 
 from albert_mlm import AlbertBackbone, AlbertMaskedLM
 

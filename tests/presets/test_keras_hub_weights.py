@@ -10,7 +10,7 @@ import json
 import keras
 import numpy as np
 import pytest
-from conftest import KERAS_HUB_DIR, KERAS_HUB_PRESETS
+from helpers import KERAS_HUB_DIR, KERAS_HUB_PRESETS, keras_hub_goldens
 
 from albert_mlm import AlbertBackbone, AlbertMaskedLM
 from albert_mlm.presets.keras_hub_weights import (
@@ -49,14 +49,10 @@ def _dataset_names(path):
     return names
 
 
-def _goldens(preset):
-    return dict(np.load(KERAS_HUB_DIR / preset / "goldens.npz"))
-
-
 @pytest.mark.parametrize("preset", KERAS_HUB_PRESETS)
 def test_backbone_and_logits_match_keras_hub(preset):
     masked_lm = _masked_lm_with_keras_hub_weights(preset)
-    goldens = _goldens(preset)
+    goldens = keras_hub_goldens(preset)
     x = {k: goldens[k] for k in ("token_ids", "segment_ids", "padding_mask")}
     outputs = masked_lm.backbone(x)
     for key in ("sequence_output", "pooled_output"):

@@ -1,0 +1,222 @@
+"""Shared test helpers: test data paths, tiny model settings, preset copies,
+golden comparisons, offline hub cache entries and the `albert-mlm` command.
+
+Test files import these with `from helpers import ...` (tests/conftest.py puts
+tests/ on `sys.path`); the pytest fixtures stay in conftest.py.
+"""
+
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+
+# === Test data ===
+
+DATA_DIR = pathlib.Path(__file__).parent / "data"
+"""The directory of test data files, tests/data."""
+VOCABULARY_PATH = DATA_DIR / "vocabulary.spm"
+"""The 400-piece SentencePiece vocabulary every test model uses."""
+KERAS_HUB_DIR = DATA_DIR / "keras_hub"
+"""Presets and goldens written by KerasHub itself."""
+KERAS_HUB_PRESETS = ("groups2_inner2", "groups3_inner2", "groups1_inner1")
+"""The unsharded KerasHub presets under `KERAS_HUB_DIR`."""
+TRANSFORMERS_DIR = DATA_DIR / "transformers"
+"""Checkpoints and goldens written by Hugging Face transformers."""
+
+with open(KERAS_HUB_DIR / "tokenization.json", encoding="utf-8") as _file:
+    KERAS_HUB_TOKENIZATION = json.load(_file)
+"""KerasHub's tokenizer ids and packings of the golden sentences."""
+
+# Golden sentences on which our tokenizer deliberately differs from KerasHub
+# 0.32, which neither strips accents nor splits out special tokens written in
+# the text. We follow Hugging Face's ALBERT tokenizer on both counts (the
+# uncased normalisation, and "[MASK]" in text becoming one id with no "▁"
+# before it), so these sentences are left out of id comparisons.
+ACCENTED_GOLDENS = {
+    "a   naïve   student   visited    the   café.",
+    "the crème brûlée (99) explains a tiny piano - gently.",
+    '"sleepy cats," whispered zoë, "are never busy."',
+}
+"""Golden sentences with accents, where KerasHub's ids differ from ours."""
+MASK_GOLDENS = {"the [MASK] sat near the river."}
+"""Golden sentences with "[MASK]" written in, where KerasHub's ids differ."""
+
+TINY_BACKBONE = dict(
+    vocabulary_size=400,
+    num_layers=4,
+    num_heads=2,
+    embedding_dim=8,
+    hidden_dim=16,
+    intermediate_dim=32,
+    num_groups=2,
+    num_inner_repetitions=2,
+    max_sequence_length=32,
+)
+"""`AlbertBackbone` arguments of the tiny test model."""
+
+# === Values ===
+
+
+def to_numpy(x):
+    """`x` (a backend tensor or variable) as a NumPy array."""
+    return keras.ops.convert_to_numpy(x)
+
+
+def weight_values(model):
+    """Every weight of `model`, in order, as NumPy arrays."""
+    return [to_numpy(v) for v in model.weights]
+
+
+def cpu_mesh(axis_names=("batch", "model")):
+    """A 2x2 mesh; building a layout map needs no real devices."""
+    devices = [f"cpu:{index}" for index in range(4)]
+    return keras.distribution.DeviceMesh((2, 2), axis_names, devices=devices)
+
+
+# === Preset files ===
+
+
+def file_contents(directory):
+    """Relative path -> bytes of every file under `directory`."""
+    found = {}
+    for root, _, names in os.walk(directory):
+        for name in names:
+            path = os.path.join(root, name)
+            with open(path, "rb") as file:
+                found[os.path.relpath(path, directory)] = file.read()
+    return found
+
+
+def edit_json(path, edit):
+    """Rewrite the JSON file at `path` after `edit` changed its content in place."""
+    content = json.loads(path.read_text())
+    edit(content)
+    path.write_text(json.dumps(content))
+
+
+def copy_keras_hub_preset(tmp_path, preset="groups2_inner2", name="preset"):
+    """A copy of a KerasHub test preset, `tmp_path / name`, without its goldens."""
+    directory = tmp_path / name
+    shutil.copytree(KERAS_HUB_DIR / preset, directory)
+    (directory / "goldens.npz").unlink()
+    return directory
+
+
+def copy_transformers_checkpoint(tmp_path, case):
+    """A copy of a test checkpoint with the vocabulary as `spiece.model`."""
+    directory = tmp_path / f"checkpoint_{case}"
+    shutil.copytree(TRANSFORMERS_DIR / case, directory)
+    (directory / "goldens.npz").unlink()
+    shutil.copy(VOCABULARY_PATH, directory / "spiece.model")
+    return directory
+
+
+# === Goldens ===
+
+KERAS_HUB_TOLERANCE = 1e-5
+"""Largest absolute difference allowed from KerasHub's goldens."""
+TRANSFORMERS_TOLERANCE = 1e-4
+"""Largest absolute difference allowed from transformers' goldens."""
+
+
+def keras_hub_goldens(preset):
+    """The arrays of `goldens.npz` of the KerasHub test preset `preset`."""
+    return dict(np.load(KERAS_HUB_DIR / preset / "goldens.npz"))
+
+
+def keras_hub_inputs(goldens, with_mask_positions=True):
+    """The model inputs among KerasHub `goldens`."""
+    keys = ["token_ids", "segment_ids", "padding_mask"]
+    if with_mask_positions:
+        keys.append("mask_positions")
+    return {key: goldens[key] for key in keys}
+
+
+def assert_keras_hub_logits(masked_lm, preset):
+    """Check `masked_lm`'s logits against the preset's goldens; returns them."""
+    goldens = keras_hub_goldens(preset)
+    logits = to_numpy(masked_lm(keras_hub_inputs(goldens)))
+    np.testing.assert_allclose(
+        logits, goldens["logits"], atol=KERAS_HUB_TOLERANCE, rtol=0
+    )
+    return logits
+
+
+def transformers_goldens(case):
+    """The arrays of `goldens.npz` of the transformers test checkpoint `case`."""
+    return dict(np.load(TRANSFORMERS_DIR / case / "goldens.npz"))
+
+
+def transformers_inputs(goldens):
+    """transformers' model inputs among `goldens`, under our input names."""
+    return {
+        "token_ids": goldens["input_ids"],
+        "segment_ids": goldens["token_type_ids"],
+        "padding_mask": goldens["attention_mask"],
+    }
+
+
+def max_error(actual, expected, where=None):
+    """The largest absolute difference, over the positions `where` if given."""
+    error = np.abs(to_numpy(actual).astype("float64") - np.asarray(expected, "float64"))
+    return float(error[where].max() if where is not None else error.max())
+
+
+# === Hub caches ===
+
+
+def hf_cache_entry(
+    cache, repository, commit="0123456789abcdef0123456789abcdef01234567"
+):
+    """A snapshot folder in huggingface_hub's cache, with refs/main at `commit`."""
+    # huggingface_hub's cache layout: a snapshot folder per commit and the
+    # branch name in refs/ (files may live in the snapshot directly).
+    storage = cache / f"models--{repository.replace('/', '--')}"
+    (storage / "refs").mkdir(parents=True)
+    (storage / "refs" / "main").write_text(commit)
+    snapshot = storage / "snapshots" / commit
+    snapshot.mkdir(parents=True)
+    return snapshot
+
+
+# === The command line, in a subprocess ===
+
+CORPUS_SUBJECTS = ["the cat", "a dog", "the old man", "my sister", "the small bird"]
+"""Sentence subjects of the generated test corpus."""
+CORPUS_VERBS = ["sees", "likes", "finds", "watches", "follows"]
+"""Sentence verbs of the generated test corpus."""
+CORPUS_OBJECTS = [
+    "the red ball",
+    "a green tree",
+    "the river",
+    "an open door",
+    "the moon",
+]
+"""Sentence objects of the generated test corpus."""
+CLI_ENVIRONMENT = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+"""The environment `albert-mlm` subprocesses run in (TensorFlow logs quiet)."""
+
+
+def run_cli(*args, timeout=300):
+    """Run `python -m albert_mlm *args`; returns the completed process."""
+    return subprocess.run(
+        [sys.executable, "-m", "albert_mlm", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=CLI_ENVIRONMENT,
+    )
+
+
+def pretrain_args(corpus, out, *extra):
+    """`albert-mlm pretrain` arguments for a tiny run on `corpus` into `out`."""
+    return (
+        "pretrain", "--corpus", str(corpus), "--out", str(out),
+        "--vocab-size", "40", "--config", str(DATA_DIR / "tiny_architecture.json"),
+        "--sequence-length", "16", "--batch-size", "8", *extra,
+    )  # fmt: skip
