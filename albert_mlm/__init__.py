@@ -1,17 +1,39 @@
-"""ALBERT masked-language modelling for Keras 3, with KerasHub's API."""
+"""ALBERT masked-language modelling for Keras 3, with KerasHub's API.
 
-from albert_mlm.architectures import ARCHITECTURES
-from albert_mlm.models.albert_backbone import AlbertBackbone
-from albert_mlm.models.albert_masked_lm import AlbertMaskedLM
-from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
-from albert_mlm.text.albert_tokenizer import AlbertTokenizer
+The public classes are imported on first use, so `albert-mlm --help` answers
+without loading Keras or TensorFlow; TensorFlow's native start-up lines are
+filtered when it is (see `native_logs`).
+
+>>> from albert_mlm import AlbertMaskedLM
+>>> AlbertMaskedLM.__module__
+'albert_mlm.models.albert_masked_lm'
+"""
+
+import importlib
+
 from albert_mlm.version import __version__
 
-__all__ = [
-    "ARCHITECTURES",
-    "AlbertBackbone",
-    "AlbertMaskedLM",
-    "AlbertMaskedLMPreprocessor",
-    "AlbertTokenizer",
-    "__version__",
-]
+_EXPORTS = {
+    "ARCHITECTURES": "albert_mlm.architectures",
+    "AlbertBackbone": "albert_mlm.models.albert_backbone",
+    "AlbertMaskedLM": "albert_mlm.models.albert_masked_lm",
+    "AlbertMaskedLMPreprocessor": "albert_mlm.text.albert_masked_lm_preprocessor",
+    "AlbertTokenizer": "albert_mlm.text.albert_tokenizer",
+}
+
+__all__ = [*_EXPORTS, "__version__"]
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'albert_mlm' has no attribute {name!r}")
+    from albert_mlm.native_logs import import_tensorflow_quietly
+
+    import_tensorflow_quietly()
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

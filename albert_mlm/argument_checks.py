@@ -12,6 +12,7 @@ user can fix a call without reading our source. Constructors call them in
 
 import inspect
 import numbers
+import os
 
 import numpy as np
 
@@ -58,17 +59,54 @@ def require_bool(name, value):
 def constructor_arguments(cls):
     """`{name: default}` of `cls.__init__`'s named arguments, in order.
 
-    Arguments without a default map to `inspect.Parameter.empty`; `self` and
-    `**kwargs` are left out. The one place our code learns a class's
-    arguments, so a list of them is never written twice.
+    Arguments without a default map to `inspect.Parameter.empty`; `self`,
+    `**kwargs` and keyword-only arguments (settings of the moment, such as a
+    task's `compile`, not part of its config) are left out. The one place our
+    code learns a class's arguments, so a list of them is never written twice.
 
     >>> from albert_mlm import AlbertTokenizer
     >>> constructor_arguments(AlbertTokenizer)
-    {'proto': None, 'lowercase': True}
+    {'proto': None, 'sequence_length': None, 'lowercase': True}
     """
     parameters = list(inspect.signature(cls.__init__).parameters.values())[1:]
     return {
         parameter.name: parameter.default
         for parameter in parameters
-        if parameter.kind not in (parameter.VAR_KEYWORD, parameter.VAR_POSITIONAL)
+        if parameter.kind
+        in (parameter.POSITIONAL_OR_KEYWORD, parameter.POSITIONAL_ONLY)
     }
+
+
+def physical_memory_bytes():
+    """This machine's physical memory, or `None` where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):
+        return None
+
+
+def require_fits_in_memory(what, needed_bytes, arguments):
+    """Refuse at once a configuration whose `what` alone would not fit in this
+    machine's memory (rather than failing after minutes of allocating).
+
+    Args:
+        what: what needs the memory, for the message.
+        needed_bytes: how much it needs.
+        arguments: `{name: value}` of the arguments that set the size.
+    """
+    available = physical_memory_bytes()
+    if available is not None and needed_bytes > available:
+        settings = ", ".join(
+            f"{name}={value!r:.20}" for name, value in arguments.items()
+        )
+        raise ValueError(
+            f"{what} would need about {_size(needed_bytes)}, more than this "
+            f"machine's {_size(available)} of memory. Received: {settings}"
+        )
+
+
+def _size(nbytes):
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if nbytes >= scale:
+            return f"{nbytes / scale:,.1f} {unit}"
+    return f"{nbytes:,.0f} bytes"

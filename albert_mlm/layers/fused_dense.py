@@ -17,7 +17,8 @@ that change no value:
   and the later calls of the same pass reuse them (and, when training, one
   gradient is cast back instead of 12).
 
-Quantized layers (`quantize("int8")`) run Keras' own quantized `Dense` path.
+Quantized (`quantize("int8")` and Keras' other modes), it runs Keras' own
+quantized `Dense` path: the tricks apply to float weights only.
 
 >>> import keras
 >>> dense = FusedDense(4, activation="relu")
@@ -74,6 +75,11 @@ class FusedDense(keras.layers.Dense):
             if bias is not None:
                 outputs = ops.add(outputs, bias)
         return outputs if self.activation is None else self.activation(outputs)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        # Keras quantizes `Dense` itself but not its subclasses, which may
+        # compute something else; this one computes exactly what `Dense` does.
+        super().quantize(mode, type_check=False, config=config)
 
     def _compute_value(self, weight):
         """`weight` in the compute dtype, cast once per pass when in one."""

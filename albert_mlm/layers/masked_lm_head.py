@@ -36,11 +36,16 @@ class MaskedLMHead(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.token_embedding = token_embedding
+        self._tied = _TiedEmbedding(token_embedding)
         self.activation = activation
         self.layer_norm_epsilon = layer_norm_epsilon
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         get_activation(activation)
+
+    @property
+    def token_embedding(self):
+        """The backbone's token embedding, whose transpose projects to logits."""
+        return self._tied.layer
 
     def build(self, inputs_shape):
         embedding_dim = self.token_embedding.output_dim
@@ -90,3 +95,15 @@ class MaskedLMHead(keras.layers.Layer):
         embedding.build((None,))
         config["token_embedding"] = embedding
         return cls(**config)
+
+
+class _TiedEmbedding:
+    """A reference to the backbone's embedding that Keras does not track.
+
+    The backbone owns the embedding: held as a plain attribute, the head would
+    count its weights again (`summary()` rows would add up to more than the
+    model's total) and list them among its own.
+    """
+
+    def __init__(self, layer):
+        self.layer = layer

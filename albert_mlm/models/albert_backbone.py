@@ -5,26 +5,16 @@ import dataclasses
 import keras
 from keras import ops
 
-from albert_mlm.argument_checks import (
-    constructor_arguments,
-    require_positive_int,
-    require_rate,
-)
-from albert_mlm.layers.activations import get_activation
+from albert_mlm.argument_checks import constructor_arguments
 from albert_mlm.layers.encoder_block import EncoderBlock
 from albert_mlm.layers.fused_dense import cast_once_per_pass
 from albert_mlm.layers.position_embedding import PositionEmbedding
+from albert_mlm.models.backbone_arguments import check_backbone_arguments
 from albert_mlm.models.input_checks import check_model_inputs
 from albert_mlm.models.layout_map import albert_layout_map
 from albert_mlm.presets.loading import load_backbone
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_backbone
-
-_POSITIVE_INTEGER_ARGUMENTS = (
-    "vocabulary_size", "num_layers", "num_heads", "embedding_dim", "hidden_dim",
-    "intermediate_dim", "num_groups", "num_inner_repetitions",
-    "max_sequence_length", "num_segments",
-)  # fmt: skip
 
 
 def albert_kernel_initializer():
@@ -97,25 +87,7 @@ class AlbertBackbone(PresetMethods, keras.Model):
         **kwargs,
     ):
         arguments = locals()
-        for name in _POSITIVE_INTEGER_ARGUMENTS:
-            require_positive_int(name, arguments[name])
-        if num_layers % num_groups != 0:
-            raise ValueError(
-                "`num_layers` must be divisible by `num_groups`. Received: "
-                f"num_layers={num_layers}, num_groups={num_groups}"
-            )
-        if hidden_dim % num_heads != 0:
-            raise ValueError(
-                "`hidden_dim` must be divisible by `num_heads`. Received: "
-                f"hidden_dim={hidden_dim}, num_heads={num_heads}"
-            )
-        require_rate("dropout", dropout, allow_one=False)
-        get_activation(activation)
-        if not layer_norm_epsilon > 0:
-            raise ValueError(
-                "`layer_norm_epsilon` must be positive. Received: "
-                f"layer_norm_epsilon={layer_norm_epsilon!r}"
-            )
+        check_backbone_arguments(arguments)
 
         # === Layers ===
         # Kept in locals until the functional model exists: the torch backend
@@ -203,9 +175,12 @@ class AlbertBackbone(PresetMethods, keras.Model):
         super().__init__(
             inputs=inputs,
             outputs={"sequence_output": x, "pooled_output": pooled},
-            dtype=dtype,
             **kwargs,
         )
+        if dtype is not None:
+            # A functional model does not take `dtype`; without this the
+            # backbone would report (and save) float32 under any policy.
+            self.dtype_policy = keras.dtype_policies.get(dtype)
 
         self.token_embedding = token_embedding
         self.position_embedding = position_embedding
@@ -251,13 +226,25 @@ class AlbertBackbone(PresetMethods, keras.Model):
         return {
             "name": self.name,
             "trainable": self.trainable,
-            "dtype": keras.dtype_policies.serialize(self.dtype_policy),
+            "dtype": keras.dtype_policies.serialize(self._policy_with_quantization()),
             **{
                 name: getattr(self, name)
                 for name in constructor_arguments(type(self))
                 if name != "dtype"
             },
         }
+
+    def _policy_with_quantization(self):
+        """The dtype policy, as a map that also holds each quantized layer's
+        policy once `quantize` has run (so `from_config` rebuilds them)."""
+        policy = self.dtype_policy
+        if isinstance(policy, keras.dtype_policies.DTypePolicyMap):
+            return policy
+        policy_map = keras.dtype_policies.DTypePolicyMap(default_policy=policy)
+        for layer in self._flatten_layers():
+            if layer.quantization_mode is not None:
+                policy_map[layer.path] = layer.dtype_policy
+        return policy_map if len(policy_map) else policy
 
     @classmethod
     def from_config(cls, config):

@@ -29,6 +29,8 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         preprocessor: an `AlbertMaskedLMPreprocessor`, or `None`.
         head_layer_norm_epsilon: epsilon of the head's layer norm (1e-5 as in
             KerasHub; Hugging Face checkpoints use their `layer_norm_eps`).
+        compile: compile with the defaults of `compile()` now (as KerasHub's
+            tasks do); with `False`, call `compile()` yourself before `fit`.
 
     Example:
     >>> from albert_mlm import (AlbertBackbone, AlbertMaskedLM,
@@ -49,7 +51,13 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
     _save_preset = staticmethod(save_task)
 
     def __init__(
-        self, backbone, preprocessor=None, head_layer_norm_epsilon=1e-5, **kwargs
+        self,
+        backbone,
+        preprocessor=None,
+        head_layer_norm_epsilon=1e-5,
+        *,
+        compile=True,
+        **kwargs,
     ):
         if not isinstance(backbone, self.backbone_cls):
             raise TypeError(
@@ -74,7 +82,9 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
             activation=backbone.activation,
             layer_norm_epsilon=head_layer_norm_epsilon,
             kernel_initializer=albert_kernel_initializer(),
-            dtype=backbone.dtype_policy,
+            # The head computes in the backbone's policy; `dtype` comes back
+            # from `get_config` only once `quantize` has changed the head.
+            dtype=kwargs.pop("dtype", None) or backbone.dtype_policy,
             name="mlm_head",
         )
 
@@ -97,6 +107,8 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
 
         # === Config ===
         self.head_layer_norm_epsilon = head_layer_norm_epsilon
+        if compile:
+            self.compile()
 
     def compile(
         self,
@@ -140,7 +152,7 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
 
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
         check_masked_lm_data(self, x)
-        self._compile_if_needed()
+        self._require_compiled()
         if self.preprocessor is not None:
             x = self._string_dataset(x, batch_size, shuffle=kwargs.get("shuffle", True))
             kwargs["shuffle"] = False  # Done in the dataset; Keras would warn.
@@ -157,7 +169,7 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
 
     def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
         check_masked_lm_data(self, x)
-        self._compile_if_needed()
+        self._require_compiled()
         if self.preprocessor is not None:
             x = self._string_dataset(x, batch_size, shuffle=False)
             y = sample_weight = batch_size = None
@@ -176,9 +188,13 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
             x = _lists_to_arrays(x)
         return super().predict(x, batch_size=batch_size, **kwargs)
 
-    def _compile_if_needed(self):
+    def _require_compiled(self):
         if not self.compiled:
-            self.compile()
+            raise RuntimeError(
+                f"This {type(self).__name__} is not compiled (it was built with "
+                "compile=False). Call `compile()` first: with no arguments it "
+                "uses the masked-LM defaults."
+            )
 
     def _string_dataset(self, x, batch_size, shuffle, drop_remainder=True):
         """A batched, preprocessed, prefetched `tf.data.Dataset` of strings.
@@ -240,7 +256,20 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
                 else None
             ),
             "head_layer_norm_epsilon": self.head_layer_norm_epsilon,
+            **self._quantized_head_policy(),
         }
+
+    def _quantized_head_policy(self):
+        """`{"dtype": policy map}` once `quantize` has changed head layers."""
+        policy_map = keras.dtype_policies.DTypePolicyMap(
+            default_policy=self.backbone.dtype_policy
+        )
+        for layer in self.masked_lm_head._flatten_layers():
+            if layer.quantization_mode is not None:
+                policy_map[layer.path] = layer.dtype_policy
+        if not len(policy_map):
+            return {}
+        return {"dtype": keras.dtype_policies.serialize(policy_map)}
 
     @classmethod
     def from_config(cls, config):
@@ -248,6 +277,8 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         for key in ("backbone", "preprocessor"):
             if isinstance(config.get(key), dict):
                 config[key] = keras.layers.deserialize(config[key])
+        if isinstance(config.get("dtype"), dict):
+            config["dtype"] = keras.dtype_policies.deserialize(config["dtype"])
         return cls(**config)
 
 

@@ -16,6 +16,7 @@ ValueError: `token_ids` must be in [0, 30000), ...
 
 from collections.abc import Mapping
 
+import keras
 import numpy as np
 
 BACKBONE_INPUTS = ("token_ids", "segment_ids", "padding_mask")
@@ -221,7 +222,16 @@ def _check_ids(inputs, key, upper, what):
             )
         value = np.asarray(value)
     if not isinstance(value, np.ndarray):
-        return  # Backend tensors: checking values would cost a device sync.
+        if not _is_eager_tensor(value):
+            return  # Symbolic or traced: no values, and a dtype Keras chose.
+        if not _is_integer_dtype(value.dtype):
+            raise TypeError(
+                f"`{key}` must hold integers. Received dtype "
+                f"{keras.backend.standardize_dtype(value.dtype)}."
+            )
+        value = _values_on_cpu(value)
+        if value is None:
+            return  # On an accelerator: reading values would stall it.
     if value.dtype.kind not in "iu":
         raise TypeError(f"`{key}` must hold integers. Received dtype {value.dtype}.")
     if value.size and (value.min() < 0 or value.max() >= upper):
@@ -229,6 +239,47 @@ def _check_ids(inputs, key, upper, what):
             f"`{key}` must be in [0, {upper}), {upper} being {what}. Received "
             f"values from {value.min()} to {value.max()}."
         )
+
+
+def _is_integer_dtype(dtype):
+    try:
+        return keras.backend.standardize_dtype(dtype).startswith(("int", "uint"))
+    except ValueError:
+        return True  # A dtype Keras does not know: leave it to the backend.
+
+
+def _is_eager_tensor(value):
+    """True for a concrete tensor of the Keras backend, not a symbolic one
+    (a model being built, a TensorFlow graph, a JAX trace, a torch compile)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return isinstance(value, tf.Tensor) and tf.executing_eagerly()
+    if backend == "jax":
+        import jax
+
+        return isinstance(value, jax.Array) and not isinstance(value, jax.core.Tracer)
+    if backend == "torch":
+        import torch
+
+        return isinstance(value, torch.Tensor) and not torch.compiler.is_compiling()
+    return False
+
+
+def _values_on_cpu(tensor):
+    """The values of an eager tensor held in host memory, as numpy (no copy,
+    no device sync), or `None` for one on an accelerator."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        on_cpu = "GPU" not in tensor.device and "TPU" not in tensor.device
+    elif backend == "jax":
+        on_cpu = all(device.platform == "cpu" for device in tensor.devices())
+    else:
+        on_cpu = tensor.device.type == "cpu"
+    if not on_cpu:
+        return None
+    return tensor.detach().numpy() if backend == "torch" else np.asarray(tensor)
 
 
 def _describe(value):

@@ -43,11 +43,14 @@ def _check_parts(preset, parts, expected):
         )
 
 
-def _download_failed(preset, error):
+def _download_failed(preset, handle, error):
+    shipped = ", ".join(repr(name) for name in sorted(shipped_presets()))
+    offline = f" The shipped preset {shipped} works offline." if shipped else ""
     return OSError(
-        f"Could not download preset {preset!r} ({type(error).__name__}: {error}). "
-        "Without network access, download the files elsewhere and pass their "
-        "local directory instead, e.g. from_preset('/path/to/preset')."
+        f"Could not download preset {preset!r} from {handle} "
+        f"({type(error).__name__}: {str(error)[:200]}). Without network access, "
+        "download it elsewhere and pass its local directory, e.g. "
+        f"from_preset('/path/to/preset').{offline}"
     )
 
 
@@ -67,7 +70,7 @@ def _kaggle_download(preset, handle):
     try:
         return kagglehub.model_download(handle)
     except Exception as error:
-        raise _download_failed(preset, error) from None
+        raise _download_failed(preset, KAGGLE_PREFIX + handle, error) from None
 
 
 def _hf_download(preset, repository):
@@ -84,7 +87,7 @@ def _hf_download(preset, repository):
             allow_patterns=["*.json", "*.safetensors", "*.model", "*.h5", "*.spm"],
         )
     except Exception as error:
-        raise _download_failed(preset, error) from None
+        raise _download_failed(preset, HF_PREFIX + repository, error) from None
 
 
 def resolve_preset(preset):

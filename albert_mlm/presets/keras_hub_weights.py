@@ -16,6 +16,7 @@ does not fit leaves the model unchanged.
 ('layers/reversible_embedding/vars/0',)
 """
 
+import io
 import os
 
 import h5py
@@ -195,9 +196,17 @@ def load_keras_hub_weights(masked_lm_or_backbone, backbone_path, head_path=None)
 
 
 def write_keras_hub_weights(entries, path):
-    """Write `entries` as a KerasHub-layout `.weights.h5` file at `path`."""
-    with h5py.File(path, "w") as file:
+    """Write `entries` as a KerasHub-layout `.weights.h5` file at `path`.
+
+    The HDF5 file is built in memory and written with plain file I/O: when
+    the disk fills, that raises `OSError`, where HDF5 writing to disk itself
+    can crash the process.
+    """
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as file:
         for entry in entries:
             arrays = entry.to_theirs(np.asarray(entry.variable.numpy()))
             for key, array in zip(entry.keys, arrays):
                 file.create_dataset(key, data=array)
+    with open(path, "wb") as output:
+        output.write(buffer.getbuffer())

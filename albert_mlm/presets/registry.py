@@ -1,13 +1,21 @@
-"""The built-in presets: the four published English uncased ALBERT models.
+"""The presets a name reaches: the shipped ones, and the four published models.
 
-Their weights download from Kaggle (where KerasHub publishes them); their
-architectures ship here, so `load_weights=False` needs no network.
+Shipped presets are installed with the package (`presets/` in the source
+tree) and work offline; `DEFAULT_PRESET` is the one the command line uses.
+The four published English uncased ALBERT models download from Kaggle (where
+KerasHub publishes them); their architectures ship here, so
+`load_weights=False` needs no network.
 
 >>> sorted(BUILT_IN_PRESETS)[0]
 'albert_base_en_uncased'
 """
 
+import json
+import os
+
 from albert_mlm.architectures import ARCHITECTURES
+
+DEFAULT_PRESET = "albert_tiny_en_uncased"
 
 _DESCRIPTIONS = {
     "albert_base_en_uncased": (12, 11_683_584, 5),
@@ -29,12 +37,6 @@ BUILT_IN_PRESETS = {
     for name, (layers, parameter_count, version) in _DESCRIPTIONS.items()
 }
 
-# What `Class.presets` shows: each built-in preset's description and size.
-PRESETS_METADATA = {
-    name: {key: value for key, value in info.items() if key != "architecture"}
-    for name, info in BUILT_IN_PRESETS.items()
-}
-
 
 def shipped_presets():
     """Presets installed with the package (`presets/` in the source tree)."""
@@ -49,3 +51,32 @@ def shipped_presets():
         for entry in root.iterdir()
         if entry.is_dir() and (entry / "config.json").is_file()
     }
+
+
+def _shipped_metadata(name, path):
+    try:
+        with open(os.path.join(path, "metadata.json"), encoding="utf-8") as file:
+            parameter_count = json.load(file).get("parameter_count")
+    except (OSError, ValueError):
+        parameter_count = None
+    return {
+        "description": (
+            "Small uncased English ALBERT model shipped with albert_mlm "
+            "(works offline); see its README for how it was trained."
+        ),
+        "parameter_count": parameter_count,
+        "path": path,
+    }
+
+
+# What `Class.presets` shows: each preset's description and size.
+PRESETS_METADATA = {
+    **{
+        name: _shipped_metadata(name, path)
+        for name, path in sorted(shipped_presets().items())
+    },
+    **{
+        name: {key: value for key, value in info.items() if key != "architecture"}
+        for name, info in BUILT_IN_PRESETS.items()
+    },
+}

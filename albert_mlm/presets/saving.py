@@ -1,21 +1,27 @@
-"""`save_to_preset`: write KerasHub's directory format, atomically.
+"""`save_to_preset`: write KerasHub's directory format, atomically, losing nothing.
 
-Files are written into a temporary directory beside the target, which then
-takes the target's place in one atomic exchange (Linux; elsewhere two
-renames): an error or a crash midway leaves no half-written preset and an
-existing preset untouched. Saving into an existing preset keeps its other
-files (a tokenizer saved into a backbone's preset joins it). Refused: a
-non-empty directory that is not a preset, a read-only directory, and a preset
-with symbolic links to outside it (their targets would be copied in).
+The preset is written into a staging directory that takes the target's place
+in one atomic exchange (`atomic_directory.py`): an error or a crash midway
+leaves no half-written preset and an existing one untouched, and two
+processes saving to one place take turns. Saving into an existing preset
+keeps its other files (a tokenizer saved into a backbone's preset joins it).
+
+Refused, with nothing written: a directory that is not recognisably one of
+our presets (only preset files, and a `config.json` naming a KerasHub ALBERT
+class; anything else there, a transformers checkpoint or a project folder,
+could be someone's work); a read-only directory; a preset with symbolic
+links to outside it (their targets would be copied in); a backbone saved
+over a task preset built on a different backbone (its `task.json` and
+`task.weights.h5` would no longer fit); a quantized model (the format holds
+float weights); and a save the disk has no room for.
 """
 
-import ctypes
-import errno
+import json
 import os
-import secrets
-import shutil
+import re
 
 from albert_mlm.presets import keras_hub_config as hub
+from albert_mlm.presets.atomic_directory import replace_atomically, require_free_space
 from albert_mlm.presets.handles import check_links
 from albert_mlm.presets.keras_hub_weights import (
     backbone_weight_entries,
@@ -23,7 +29,15 @@ from albert_mlm.presets.keras_hub_weights import (
     write_keras_hub_weights,
 )
 
-_PRESET_MARKERS = hub.PRESET_FILES + (hub.METADATA_FILE,)
+# Every file a preset directory may hold: ours, KerasHub's and a pretraining
+# run's records (`albert-mlm pretrain`).
+PRETRAINING_RECORDS = ("pretraining.json", "training_log.csv", "training_curve.png")
+_PRESET_ENTRIES = re.compile(
+    r"^(config|task|preprocessor|tokenizer|metadata|pretraining)\.json$"
+    r"|^(model|task)\.weights\.h5$|^model\.weights\.json$"
+    r"|^model_\d+\.weights\.h5$|^assets$|^checkpoints$"
+    r"|^training_log\.csv$|^training_curve\.png$"
+)
 
 
 def _write_backbone(backbone, directory, extra_metadata=None):
@@ -65,104 +79,157 @@ def _write_task(task, directory, extra_metadata=None):
         _write_preprocessor(task.preprocessor, directory)
 
 
-def _save_atomically(write, obj, preset_dir, **write_options):
-    target = os.path.realpath(os.fspath(preset_dir))
-    parent = os.path.dirname(target)
-    existing = []
-    if os.path.exists(target):
-        if not os.path.isdir(target):
-            raise FileExistsError(f"{target!r} exists and is not a directory.")
-        existing = os.listdir(target)
-        if existing and not any(name in existing for name in _PRESET_MARKERS):
-            raise ValueError(
-                f"{target!r} is not empty and holds no preset; refusing to write "
-                "a preset over it. Choose an empty or new directory."
-            )
-        _require_writable(target)
-        # Its files are copied into the new preset: none may come from outside.
-        check_links(target, target, target)
-    else:
-        os.makedirs(parent, exist_ok=True)
-    _require_writable(parent)
-    staging = _new_staging_directory(parent, os.path.basename(target))
-    try:
-        if existing:
-            shutil.copytree(target, staging, dirs_exist_ok=True)
+def _save(write, obj, preset_dir, replace=False, extra_files=(), **write_options):
+    """Write `obj` with `write` into `preset_dir`, atomically.
+
+    `replace` starts from an empty preset instead of the existing one's
+    files; `extra_files` are copied in beside what `write` writes.
+    """
+    _refuse_quantized(obj)
+
+    def check_existing(target):
+        check_links(target, target, target)  # Its files are copied over.
+        _require_our_preset(target)
+        if write is _write_backbone:
+            _require_matching_task(target, obj)
+
+    def fill(staging):
+        require_free_space(staging, _bytes_to_write(obj), f"{type(obj).__name__}")
+        for path in extra_files:
+            with open(path, "rb") as source:
+                data = source.read()
+            with open(os.path.join(staging, os.path.basename(path)), "wb") as copy:
+                copy.write(data)
         write(obj, staging, **write_options)
-        if os.path.exists(target):
-            _exchange(staging, target)  # `staging` now holds the old preset.
-            shutil.rmtree(staging, ignore_errors=True)
-        else:
-            os.rename(staging, target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+
+    replace_atomically(
+        preset_dir, fill, keep_existing=not replace, check_existing=check_existing
+    )
 
 
-def _require_writable(directory):
-    """Refuse a directory marked read-only, even to a superuser."""
-    if not os.access(directory, os.W_OK) or not os.stat(directory).st_mode & 0o222:
-        raise PermissionError(
-            f"Cannot save a preset in {directory!r}: the directory is read-only."
+def _bytes_to_write(obj):
+    weights = getattr(obj, "weights", [])
+    return 2 * sum(int(w.numpy().nbytes) for w in weights) + 1_000_000
+
+
+def _require_our_preset(directory):
+    """Refuse a non-empty directory that is not one of our presets."""
+    names = sorted(os.listdir(directory))
+    if not names:
+        return
+    foreign = [name for name in names if not _PRESET_ENTRIES.match(name)]
+    foreign += _foreign_assets(directory)
+    if not any(name in names for name in hub.PRESET_FILES):
+        raise ValueError(
+            f"{directory!r} is not empty and holds no preset; refusing to write "
+            f"a preset over it (it holds {_listing(names)}). Choose an empty or "
+            "new directory."
+        )
+    config_path = os.path.join(directory, hub.CONFIG_FILE)
+    kind = _config_kind(config_path) if os.path.isfile(config_path) else None
+    if kind or foreign:
+        raise ValueError(
+            f"{directory!r} holds {kind or _listing(foreign)}, which is not part "
+            "of an albert_mlm preset; refusing to replace it. Choose an empty or "
+            "new directory."
         )
 
 
-def _new_staging_directory(parent, name):
-    """A fresh hidden directory beside the target (permissions from the umask,
-    unlike `tempfile.mkdtemp`'s owner-only 0o700)."""
-    while True:
-        staging = os.path.join(parent, f".{name}.{secrets.token_hex(4)}.partial")
-        try:
-            os.mkdir(staging)
-            return staging
-        except FileExistsError:
-            continue
+def _foreign_assets(directory):
+    """Files under `assets/` other than the vocabulary, as relative paths."""
+    assets = os.path.join(directory, "assets")
+    expected = {os.path.join("assets", "tokenizer"), hub.VOCABULARY_PATH}
+    found = []
+    for root, folders, files in os.walk(assets):
+        for name in folders + files:
+            path = os.path.relpath(os.path.join(root, name), directory)
+            if path not in expected:
+                found.append(path)
+    return sorted(found)
 
 
-_AT_FDCWD = -100
-_RENAME_EXCHANGE = 2
+def _listing(names):
+    shown = ", ".join(names[:5])
+    return shown + (f" and {len(names) - 5} more" if len(names) > 5 else "")
 
 
-def _exchange(first, second):
-    """Swap two directories: in one atomic step on Linux (`renameat2`), so a
-    crash at any instant leaves `second` holding one complete preset."""
+def _config_kind(path):
+    """None for a KerasHub ALBERT config, else what the `config.json` is."""
     try:
-        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
-    except (AttributeError, OSError, TypeError):
-        renameat2 = None
-    if renameat2 is not None:
-        renameat2.argtypes = [
-            ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint
-        ]  # fmt: skip
-        paths = os.fsencode(first), os.fsencode(second)
-        if renameat2(_AT_FDCWD, paths[0], _AT_FDCWD, paths[1], _RENAME_EXCHANGE) == 0:
-            return
-        error = ctypes.get_errno()
-        if error not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-            raise OSError(error, os.strerror(error), second)
-    # Elsewhere two renames, with a brief moment where `second` is missing.
-    retired = first + ".old"
-    os.rename(second, retired)
+        with open(path, encoding="utf-8") as file:
+            config = json.load(file)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return "a config.json that is not valid JSON"
+    if isinstance(config, dict) and "model_type" in config:
+        model_type = f"{config['model_type']!r:.40}"
+        return f"a transformers checkpoint's config.json (model_type {model_type})"
+    class_name = config.get("class_name") if isinstance(config, dict) else None
+    if class_name != "AlbertBackbone":
+        return "a config.json of something other than an ALBERT preset"
+    return None
+
+
+def _require_matching_task(directory, backbone):
+    """A backbone may not replace the one a task preset was built on."""
+    task_path = os.path.join(directory, hub.TASK_FILE)
+    if not os.path.isfile(task_path):
+        return
     try:
-        os.rename(first, second)
-    except BaseException:
-        os.rename(retired, second)
-        raise
-    os.rename(retired, first)
+        with open(task_path, encoding="utf-8") as file:
+            saved = json.load(file)["config"]["backbone"]["config"]
+    except (ValueError, KeyError, TypeError, RecursionError):
+        return  # Not a task we could load anyway; saving fixes nothing worse.
+    new = hub.backbone_json(backbone)["config"]
+    changed = sorted(
+        key
+        for key in new
+        if key not in ("name", "trainable") and saved.get(key) != new[key]
+    )
+    if changed:
+        raise ValueError(
+            f"{directory!r} holds a task (task.json, task.weights.h5) built on a "
+            f"different backbone ({', '.join(changed[:4])} differ); saving only "
+            "this backbone would leave them unusable. Save the whole task, or "
+            "save the backbone into a new or empty directory."
+        )
+
+
+def _refuse_quantized(obj):
+    quantized = [
+        layer.path
+        for layer in getattr(obj, "_flatten_layers", lambda: [])()
+        if getattr(layer, "quantization_mode", None) is not None
+    ]
+    if quantized:
+        raise ValueError(
+            f"Cannot save a quantized {type(obj).__name__} as a preset: the "
+            "preset format holds float weights, and layers such as "
+            f"{quantized[0]!r} hold quantized ones. Save it with "
+            "`model.save('model.keras')`, or save the float model and quantize "
+            "it after loading."
+        )
 
 
 def save_backbone(backbone, preset_dir):
-    _save_atomically(_write_backbone, backbone, preset_dir)
+    _save(_write_backbone, backbone, preset_dir)
 
 
 def save_tokenizer(tokenizer, preset_dir):
-    _save_atomically(_write_tokenizer, tokenizer, preset_dir)
+    _save(_write_tokenizer, tokenizer, preset_dir)
 
 
 def save_preprocessor(preprocessor, preset_dir):
-    _save_atomically(_write_preprocessor, preprocessor, preset_dir)
+    _save(_write_preprocessor, preprocessor, preset_dir)
 
 
-def save_task(task, preset_dir, extra_metadata=None):
-    """Save a task; `extra_metadata` entries join `metadata.json`."""
-    _save_atomically(_write_task, task, preset_dir, extra_metadata=extra_metadata)
+def save_task(task, preset_dir, extra_metadata=None, replace=False, extra_files=()):
+    """Save a task; `extra_metadata` entries join `metadata.json`, `replace`
+    drops the existing preset's other files, `extra_files` are copied in."""
+    _save(
+        _write_task,
+        task,
+        preset_dir,
+        replace=replace,
+        extra_files=extra_files,
+        extra_metadata=extra_metadata,
+    )

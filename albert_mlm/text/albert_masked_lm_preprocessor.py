@@ -3,7 +3,11 @@
 import keras
 import numpy as np
 
-from albert_mlm.argument_checks import require_choice, require_positive_int
+from albert_mlm.argument_checks import (
+    require_choice,
+    require_fits_in_memory,
+    require_positive_int,
+)
 from albert_mlm.presets.loading import load_preprocessor
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_preprocessor
@@ -14,6 +18,8 @@ from albert_mlm.text.segment_packer import TRUNCATION_STRATEGIES, SegmentPacker
 
 # [CLS], one token and [SEP]: the shortest sequence worth packing.
 _MIN_SEQUENCE_LENGTH = 3
+# `fit`'s default batch size: the memory check's yardstick.
+_NOMINAL_BATCH_SIZE = 32
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
@@ -81,6 +87,17 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
             mask_selection_length,
             mask_token_rate,
             random_token_rate,
+        )
+        # int32 ids, segment ids and padding mask per token; position, label
+        # and weight per prediction slot.
+        row_bytes = 12 * sequence_length + 12 * mask_selection_length
+        require_fits_in_memory(
+            f"A batch of {_NOMINAL_BATCH_SIZE} preprocessed sequences",
+            _NOMINAL_BATCH_SIZE * row_bytes,
+            {
+                "sequence_length": sequence_length,
+                "mask_selection_length": mask_selection_length,
+            },
         )
         self.tokenizer = tokenizer
         self.sequence_length = sequence_length
@@ -157,7 +174,9 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
                 f"of {len(segments)}."
             )
         in_graph = _in_tf_graph(segments[0])
-        rows, is_batch = zip(*(_ragged_batch(self.tokenizer(s)) for s in segments))
+        rows, is_batch = zip(
+            *(_ragged_batch(self.tokenizer._token_rows(s)) for s in segments)
+        )
         if len(set(is_batch)) > 1:
             raise ValueError(
                 "The two segments must both be single strings or both be batches "

@@ -7,18 +7,17 @@ import keras
 import numpy as np
 import sentencepiece
 
-from albert_mlm.argument_checks import require_bool
+from albert_mlm.argument_checks import require_bool, require_positive_int
 from albert_mlm.presets.loading import load_tokenizer
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_tokenizer
+from albert_mlm.text.graph_tokenization import tokenize_in_graph
 from albert_mlm.text.normalization import (
     normalize_text,
-    normalize_text_tf,
     special_token_pattern,
 )
 from albert_mlm.text.preprocessing_layer import PreprocessingLayer
 from albert_mlm.text.tokenizer_inputs import (
-    STRINGS_EXPECTED,
     to_id_rows,
     to_python_strings,
 )
@@ -57,6 +56,9 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     Args:
         proto: the SentencePiece model: a file path or its serialized bytes.
             `None` leaves it to be loaded from saved assets (`load_assets`).
+        sequence_length: if set, every output is cut or padded (with the
+            padding id) to this many ids, a batch becoming one dense
+            `(batch, sequence_length)` array, as KerasHub's tokenizers do.
         lowercase: apply the uncased normalisation of every ALBERT preset
             (collapse whitespace, strip accents, lowercase) before
             SentencePiece. Turn off only for a cased vocabulary.
@@ -72,9 +74,12 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     _load_preset = staticmethod(load_tokenizer)
     _save_preset = staticmethod(save_tokenizer)
 
-    def __init__(self, proto=None, lowercase=True, **kwargs):
+    def __init__(self, proto=None, sequence_length=None, lowercase=True, **kwargs):
         kwargs.pop("dtype", None)  # Token ids are always int32.
         super().__init__(dtype="int32", **kwargs)
+        if sequence_length is not None:
+            require_positive_int("sequence_length", sequence_length)
+        self.sequence_length = sequence_length
         self.lowercase = require_bool("lowercase", lowercase)
         self._processor = None
         self.proto = None
@@ -203,15 +208,38 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     # === Tokenization ===
 
     def call(self, inputs):
-        """Tokenize a string (dense vector) or a batch of strings (ragged rows)."""
+        """Tokenize a string (a vector of ids) or a batch of strings (ragged
+        rows; a dense array with `sequence_length`)."""
+        ids = self._token_rows(inputs)
+        if self.sequence_length is None:
+            return ids
+        if _in_tf_graph(inputs):
+            import tensorflow as tf
+
+            shape = [self.sequence_length] if ids.shape.rank == 1 else None
+            if shape is not None:
+                ids = tf.RaggedTensor.from_tensor(ids[None])
+            dense = ids.to_tensor(
+                default_value=self.pad_token_id, shape=[None, self.sequence_length]
+            )
+            return dense[0] if shape is not None else dense
+        rows = ids if isinstance(ids, list) else [ids]
+        dense = np.full((len(rows), self.sequence_length), self.pad_token_id, "int32")
+        for index, row in enumerate(rows):
+            kept = row[: self.sequence_length]
+            dense[index, : len(kept)] = kept
+        return dense if isinstance(ids, list) else dense[0]
+
+    tokenize = call
+
+    def _token_rows(self, inputs):
+        """Ids without `sequence_length`: a vector per text, rows for a batch."""
         self._require_vocabulary()
         if _in_tf_graph(inputs):
             return self._tokenize_tf(inputs)
         texts, is_batch = to_python_strings(inputs)
         rows = self._tokenize_python(texts)
         return rows if is_batch else rows[0]
-
-    tokenize = call
 
     def _tokenize_python(self, texts):
         """Token ids of each text, one `np.int32` array per text."""
@@ -247,59 +275,13 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         return tf_text.SentencepieceTokenizer(model=self.proto, out_type=tf.int32)
 
     def _tokenize_tf(self, texts):
-        import tensorflow as tf
-
-        texts = tf.convert_to_tensor(texts)
-        if texts.dtype != tf.string:
-            raise TypeError(
-                STRINGS_EXPECTED + f"Received a tensor of dtype {texts.dtype.name}."
-            )
-        is_scalar = texts.shape.rank == 0
-        if is_scalar:
-            texts = texts[None]
-        # Cut every text into parts at the special tokens, through a NUL
-        # sentinel: much faster than a regex split.
-        texts = tf.strings.regex_replace(texts, "\x00", "")
-        texts = tf.strings.regex_replace(
-            texts, self._special_regex.pattern, "\x00\\1\x00"
+        return tokenize_in_graph(
+            texts,
+            self._processor,
+            self._special_ids,
+            self._special_regex.pattern,
+            self.lowercase,
         )
-        parts = tf.strings.split(texts, sep="\x00")
-        flat_parts = parts.flat_values
-        special_ids = tf.fill(tf.shape(flat_parts), -1)
-        for token, token_id in self._special_ids.items():
-            special_ids = tf.where(tf.equal(flat_parts, token), token_id, special_ids)
-        is_special = special_ids >= 0
-        plain = tf.where(is_special, "", flat_parts)
-        if self.lowercase:
-            plain = normalize_text_tf(plain)
-        plain_ids = self._get_tf_tokenizer().tokenize(plain)
-        plain_ids = plain_ids.with_row_splits_dtype("int64")
-
-        # Each part yields its plain ids or its one special id; place both
-        # kinds at their offsets in the flat output.
-        part_lengths = plain_ids.row_lengths() + tf.cast(is_special, "int64")
-        part_starts = tf.cumsum(part_lengths, exclusive=True)
-        token_parts = plain_ids.value_rowids()
-        token_offsets = tf.range(tf.size(plain_ids.values, out_type=tf.int64))
-        token_offsets -= tf.gather(plain_ids.row_starts(), token_parts)
-        positions = tf.concat(
-            [
-                tf.gather(part_starts, token_parts) + token_offsets,
-                tf.boolean_mask(part_starts, is_special),
-            ],
-            axis=0,
-        )
-        values = tf.concat(
-            [plain_ids.values, tf.boolean_mask(special_ids, is_special)], axis=0
-        )
-        flat_ids = tf.scatter_nd(
-            positions[:, None], values, tf.reduce_sum(part_lengths)[None]
-        )
-        text_lengths = tf.math.unsorted_segment_sum(
-            part_lengths, parts.value_rowids(), parts.nrows()
-        )
-        ids = tf.RaggedTensor.from_row_lengths(flat_ids, text_lengths)
-        return ids[0] if is_scalar else ids
 
     def detokenize(self, ids):
         """Text of one id sequence, or a list of texts for a batch of them."""
@@ -323,5 +305,11 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     def get_config(self):
         config = super().get_config()
         # The model travels as an asset (`save_assets`), not inside the config.
-        config.update({"proto": None, "lowercase": self.lowercase})
+        config.update(
+            {
+                "proto": None,
+                "sequence_length": self.sequence_length,
+                "lowercase": self.lowercase,
+            }
+        )
         return config
