@@ -21,7 +21,7 @@ def require_positive_int(name, value):
     """Return `value` if it is an integer >= 1, else raise `ValueError`."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
         raise ValueError(
-            f"`{name}` must be a positive integer. Received: {name}={value!r}"
+            f"`{name}` must be a positive integer. Received: {name}={value!r:.80}"
         )
     return int(value)
 
@@ -32,7 +32,7 @@ def require_rate(name, value, allow_one=True):
     if not (is_number and 0 <= value and (value <= 1 if allow_one else value < 1)):
         allowed = "[0, 1]" if allow_one else "[0, 1)"
         raise ValueError(
-            f"`{name}` must be a number in {allowed}. Received: {name}={value!r}"
+            f"`{name}` must be a number in {allowed}. Received: {name}={value!r:.80}"
         )
     return float(value)
 
@@ -41,7 +41,7 @@ def require_choice(name, value, choices):
     """Return `value` if it is one of `choices`, else raise `ValueError`."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(
-            f"`{name}` must be one of {sorted(choices)}. Received: {name}={value!r}"
+            f"`{name}` must be one of {sorted(choices)}. Received: {name}={value!r:.80}"
         )
     return value
 
@@ -50,7 +50,7 @@ def require_bool(name, value):
     """Return `value` if it is a bool, else raise `TypeError`."""
     if not isinstance(value, bool | np.bool_):
         raise TypeError(
-            f"`{name}` must be True or False. Received: {name}={value!r} "
+            f"`{name}` must be True or False. Received: {name}={value!r:.80} "
             f"of type {type(value).__name__}"
         )
     return bool(value)

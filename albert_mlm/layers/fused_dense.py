@@ -84,12 +84,22 @@ class FusedDense(keras.layers.Dense):
     def _compute_value(self, weight):
         """`weight` in the compute dtype, cast once per pass when in one."""
         casts = getattr(_pass, "casts", None)
-        if casts is None:
+        if casts is None or _compiling():
             return ops.cast(weight, self.compute_dtype)
         key = (id(weight), self.compute_dtype)
         if key not in casts:
             casts[key] = ops.cast(weight, self.compute_dtype)
         return casts[key]
+
+
+def _compiling():
+    """True while `torch.compile` traces: it guards on the cache's keys and
+    would recompile for every layer call; its own fusion makes casts cheap."""
+    if keras.backend.backend() != "torch":
+        return False
+    import torch
+
+    return torch.compiler.is_compiling()
 
 
 def _tensorflow_dense(inputs, kernel, bias, activation):

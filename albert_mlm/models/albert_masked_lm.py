@@ -1,11 +1,13 @@
 """ALBERT with a masked-language-modelling head, trainable on raw strings."""
 
+import warnings
+
 import keras
-import numpy as np
 
 from albert_mlm.layers.masked_lm_head import MaskedLMHead
 from albert_mlm.models.albert_backbone import AlbertBackbone, albert_kernel_initializer
 from albert_mlm.models.input_checks import check_masked_lm_data, check_masked_lm_inputs
+from albert_mlm.models.masked_lm_data import lists_to_arrays, string_dataset
 from albert_mlm.presets.loading import load_task
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_task
@@ -124,7 +126,18 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         and a weighted `SparseCategoricalAccuracy` (unused mask slots have
         weight 0). The default loss averages over the real masked tokens
         (`reduction="mean_with_sample_weight"`), so it reads as the masked
-        tokens' cross-entropy however many slots are unused.
+        tokens' cross-entropy however many slots are unused. A plain
+        `SparseCategoricalCrossentropy(from_logits=True)` (as on KerasHub's
+        API page) averages over every slot, the unused ones counting as 0:
+        its figure is lower (2.7 where the masked tokens' is 7.3, with 4 of
+        every 10 slots used), though training is the same up to the learning
+        rate's scale.
+
+        On the torch backend `jit_compile=True` trains eagerly, with one
+        warning: Keras traces its torch train step with `torch.compile`,
+        which breaks the graph at `backward()` and recompiles as layers are
+        called with new shapes, so the first epoch takes minutes
+        (`benchmarks/RESULTS.md` has the figures).
         """
         if optimizer == "auto":
             optimizer = keras.optimizers.Adam(5e-5)
@@ -134,6 +147,14 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
             )
         if weighted_metrics == "auto":
             weighted_metrics = [keras.metrics.SparseCategoricalAccuracy()]
+        if kwargs.get("jit_compile") is True and keras.backend.backend() == "torch":
+            warnings.warn(
+                "jit_compile=True on the torch backend: AlbertMaskedLM trains "
+                "eagerly instead (torch.compile of Keras' train step recompiles "
+                "for minutes and breaks at backward()).",
+                stacklevel=2,
+            )
+            kwargs["jit_compile"] = False
         super().compile(
             optimizer=optimizer, loss=loss, weighted_metrics=weighted_metrics, **kwargs
         )
@@ -151,41 +172,74 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
     # === Raw-string entry points ===
 
     def fit(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
-        check_masked_lm_data(self, x)
+        """`keras.Model.fit`; on raw strings, freshly masked on every epoch.
+
+        The masked-LM objective does not reach the backbone's pooler (a
+        sentence-level layer over `[CLS]`), so its weights get no gradient
+        and stay as they are; Keras' warning that says so is silenced.
+        """
+        check_masked_lm_data(self, x, batch_size)
         self._require_compiled()
         if self.preprocessor is not None:
-            x = self._string_dataset(x, batch_size, shuffle=kwargs.get("shuffle", True))
+            shuffle = kwargs.get("shuffle", True)
+            x = string_dataset(self.preprocessor, x, batch_size, shuffle=shuffle)
             kwargs["shuffle"] = False  # Done in the dataset; Keras would warn.
             if kwargs.get("validation_data") is not None:
-                kwargs["validation_data"] = self._string_dataset(
-                    kwargs["validation_data"], batch_size, shuffle=False
+                kwargs["validation_data"] = string_dataset(
+                    self.preprocessor,
+                    kwargs["validation_data"],
+                    batch_size,
+                    shuffle=False,
                 )
             y = sample_weight = batch_size = None
         else:
-            x, y, sample_weight = _lists_to_arrays((x, y, sample_weight))
-        return super().fit(
-            x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
-        )
+            x, y, sample_weight = lists_to_arrays((x, y, sample_weight))
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=_UNUSED_POOLER_WARNING)
+            return super().fit(
+                x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
+            )
 
-    def evaluate(self, x=None, y=None, batch_size=None, sample_weight=None, **kwargs):
-        check_masked_lm_data(self, x)
+    def evaluate(
+        self, x=None, y=None, batch_size=None, sample_weight=None, seed=None, **kwargs
+    ):
+        """`keras.Model.evaluate`; raw strings are masked at random.
+
+        Args:
+            seed: with raw strings, an integer that fixes the masking, so two
+                evaluations of the same text give the same figures; without
+                it, each evaluation masks anew.
+        """
+        check_masked_lm_data(self, x, batch_size)
         self._require_compiled()
         if self.preprocessor is not None:
-            x = self._string_dataset(x, batch_size, shuffle=False)
+            x = string_dataset(
+                self.preprocessor, x, batch_size, shuffle=False, seed=seed
+            )
             y = sample_weight = batch_size = None
         else:
-            x, y, sample_weight = _lists_to_arrays((x, y, sample_weight))
+            x, y, sample_weight = lists_to_arrays((x, y, sample_weight))
         return super().evaluate(
             x=x, y=y, batch_size=batch_size, sample_weight=sample_weight, **kwargs
         )
 
     def predict(self, x, batch_size=None, **kwargs):
-        check_masked_lm_data(self, x)
+        """`keras.Model.predict`: logits `(batch, mask_selection_length, vocab)`.
+
+        On raw strings the preprocessor masks random positions, anew on every
+        call, as in training: it does not fill the `[MASK]` a text holds. To
+        fill those, use `albert_mlm.fill_mask.fill_mask` (or
+        `albert-mlm fill-mask`). With integer dicts, `mask_positions` says
+        which positions get logits.
+        """
+        check_masked_lm_data(self, x, batch_size)
         if self.preprocessor is not None:
-            x = self._string_dataset(x, batch_size, shuffle=False, drop_remainder=False)
+            x = string_dataset(
+                self.preprocessor, x, batch_size, shuffle=False, drop_remainder=False
+            )
             batch_size = None
         else:
-            x = _lists_to_arrays(x)
+            x = lists_to_arrays(x)
         return super().predict(x, batch_size=batch_size, **kwargs)
 
     def _require_compiled(self):
@@ -195,53 +249,6 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
                 "compile=False). Call `compile()` first: with no arguments it "
                 "uses the masked-LM defaults."
             )
-
-    def _string_dataset(self, x, batch_size, shuffle, drop_remainder=True):
-        """A batched, preprocessed, prefetched `tf.data.Dataset` of strings.
-
-        Under a Keras distribution that splits each batch over `n` devices,
-        `batch_size` is the global batch and must be a multiple of `n`, and
-        with `drop_remainder` a final partial batch is dropped, since every
-        device needs an equal share.
-        """
-        import tensorflow as tf
-
-        if isinstance(x, tf.data.Dataset):
-            dataset = x
-        else:
-            batch_size = batch_size or 32
-            batch_shards = _batch_shards()
-            if batch_size % batch_shards:
-                raise ValueError(
-                    f"`batch_size` must be a multiple of the {batch_shards} "
-                    "devices the distribution splits each batch over. "
-                    f"Received: batch_size={batch_size}"
-                )
-            dataset = tf.data.Dataset.from_tensor_slices(x)
-            if shuffle:
-                dataset = dataset.shuffle(int(dataset.cardinality()))
-            dataset = dataset.batch(
-                batch_size, drop_remainder=drop_remainder and batch_shards > 1
-            )
-        spec = dataset.element_spec
-        if isinstance(spec, dict) or (
-            isinstance(spec, tuple) and isinstance(spec[0], dict)
-        ):
-            return dataset  # Already preprocessed: integer dicts.
-        preprocessor = self.preprocessor
-
-        def preprocess(*segments):
-            outputs = preprocessor(segments if len(segments) > 1 else segments[0])
-            # Keep a static batch size static: Keras needs it to split each
-            # batch between the processes of a multi-host distribution.
-            batch_shape = segments[0].shape
-            if batch_shape.rank == 1:
-                for tensor in tf.nest.flatten(outputs):
-                    tensor.set_shape(batch_shape.concatenate(tensor.shape[1:]))
-            return outputs
-
-        dataset = dataset.map(preprocess, num_parallel_calls=tf.data.AUTOTUNE)
-        return dataset.prefetch(tf.data.AUTOTUNE)
 
     # === Config ===
 
@@ -282,21 +289,9 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         return cls(**config)
 
 
-def _batch_shards():
-    """How many devices split each batch under the current Keras distribution."""
-    distribution = keras.distribution.distribution()
-    if distribution is None:
-        return 1
-    mesh = distribution.device_mesh
-    return mesh.shape[mesh.axis_names.index(distribution.batch_dim_name)]
-
-
-def _lists_to_arrays(structure):
-    """Nested Python lists of numbers (as on KerasHub's API page) to arrays."""
-    if isinstance(structure, list):
-        return np.asarray(structure)
-    if isinstance(structure, dict):
-        return {key: _lists_to_arrays(value) for key, value in structure.items()}
-    if isinstance(structure, tuple):
-        return tuple(_lists_to_arrays(value) for value in structure)
-    return structure
+# Keras' warning when the pooler, which the masked-LM loss never reaches,
+# gets no gradient.
+_UNUSED_POOLER_WARNING = (
+    r"Gradients do not exist for variables \['pooled_dense/kernel', "
+    r"'pooled_dense/bias'\]"
+)

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 import keras
 import numpy as np
 
+from albert_mlm.argument_checks import require_positive_int
+
 BACKBONE_INPUTS = ("token_ids", "segment_ids", "padding_mask")
 MASKED_LM_INPUTS = BACKBONE_INPUTS + ("mask_positions",)
 
@@ -67,13 +69,16 @@ def check_masked_lm_inputs(masked_lm, inputs):
     check_model_inputs(masked_lm.backbone, inputs, MASKED_LM_INPUTS)
 
 
-def check_masked_lm_data(masked_lm, x):
-    """Validate the `x` of `AlbertMaskedLM.fit`, `evaluate` or `predict`.
+def check_masked_lm_data(masked_lm, x, batch_size=None):
+    """Validate the `x` and `batch_size` of `AlbertMaskedLM.fit`, `evaluate`
+    or `predict`.
 
     Runs once per call, in Python, before Keras batches the data.
     """
     import tensorflow as tf
 
+    if batch_size is not None:
+        require_positive_int("batch_size", batch_size)
     preprocessor = masked_lm.preprocessor
     if isinstance(x, tf.data.Dataset):
         _check_dataset_spec(masked_lm, x.element_spec)

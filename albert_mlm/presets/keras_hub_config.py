@@ -95,6 +95,10 @@ def read_json(directory, file_name, preset):
         raise ValueError(
             f"{file_name} of preset {preset!r} is not valid JSON ({error})."
         ) from None
+    except RecursionError:
+        raise ValueError(
+            f"{file_name} of preset {preset!r} is nested too deeply to read."
+        ) from None
 
 
 def write_json(directory, file_name, content):
@@ -121,8 +125,8 @@ def unwrap(serialized, cls, source):
         or not (module is None or _in_packages(module, _PACKAGES))
     ):
         raise ValueError(
-            f"{source} holds a {found!r} (registered as {registered!r}, module "
-            f"{module!r}); expected {class_name} (registered as one of "
+            f"{source} holds a {found!r:.80} (registered as {registered!r:.80}, "
+            f"module {module!r:.80}); expected {class_name} (registered as one of "
             f"{[f'{p}>{class_name}' for p in _PACKAGES]}, from a module of "
             f"{list(_PACKAGES)}). Nothing was imported."
         )
@@ -130,7 +134,8 @@ def unwrap(serialized, cls, source):
     known = set(ours) | KERAS_HUB_ARGUMENTS.get(class_name, set()) | _LAYER_ARGUMENTS
     unknown = sorted(set(serialized["config"]) - known)
     if unknown:
-        raise ValueError(f"{source} has unknown {class_name} arguments {unknown}.")
+        shown = ", ".join(f"{name!r:.40}" for name in unknown[:5])
+        raise ValueError(f"{source} has unknown {class_name} arguments [{shown}].")
     config = {k: v for k, v in serialized["config"].items() if k in ours}
     required = {k for k, v in ours.items() if v is inspect.Parameter.empty}
     missing = sorted(required - set(config) - set(_NESTED))
@@ -160,7 +165,7 @@ def _dtype_policy(serialized, source):
         or not isinstance(name, str)
     ):
         raise ValueError(
-            f"{source} has an unsupported dtype policy {serialized!r}; expected "
+            f"{source} has an unsupported dtype policy {serialized!r:.120}; expected "
             "a keras DTypePolicy."
         )
     return name

@@ -28,8 +28,12 @@ from albert_mlm.presets.weight_entries import (
     assign_staged,
     dense_entries,
     layer_norm_entries,
+    refuse_extra_blocks,
     stage_entries,
 )
+
+# KerasHub's encoder blocks: transformer_encoder, transformer_encoder_1, ...
+_BLOCK_PREFIX = "layers/transformer_encoder"
 
 
 def _vars(layer_path, count=2):
@@ -153,7 +157,9 @@ def _open_weights_file(name):
         ) from None
 
 
-def _stage_file(path, entries):
+def _stage_file(path, entries, whole=False):
+    """Read and check `entries` from the file(s) at `path`; with `whole`, the
+    file must hold no encoder block beyond them."""
     files = []
     try:
         for name in _weight_files(path):
@@ -171,7 +177,20 @@ def _stage_file(path, entries):
                         ) from None
             return None
 
-        return stage_entries(entries, read, f"Weights file {str(path)!r}")
+        source = f"Weights file {str(path)!r}"
+        staged = stage_entries(entries, read, source)
+        if whole:
+            stored = []
+            for file in files:
+                file.visititems(
+                    lambda name, item: (
+                        stored.append(name) if isinstance(item, h5py.Dataset) else None
+                    )
+                )
+            refuse_extra_blocks(
+                stored, entries, lambda k: k.startswith(_BLOCK_PREFIX), source
+            )
+        return staged
     finally:
         for file in files:
             file.close()
@@ -189,7 +208,7 @@ def load_keras_hub_weights(masked_lm_or_backbone, backbone_path, head_path=None)
     """
     model = masked_lm_or_backbone
     backbone = getattr(model, "backbone", model)
-    staged = _stage_file(backbone_path, backbone_weight_entries(backbone))
+    staged = _stage_file(backbone_path, backbone_weight_entries(backbone), whole=True)
     if head_path is not None:
         staged += _stage_file(head_path, head_weight_entries(model))
     assign_staged(staged)

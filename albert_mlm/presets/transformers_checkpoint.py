@@ -28,6 +28,7 @@ from albert_mlm.presets.weight_entries import (
     assign_staged,
     dense_entries,
     layer_norm_entries,
+    refuse_extra_blocks,
     stage_entries,
 )
 
@@ -161,7 +162,11 @@ class TransformersCheckpoint(PresetReader):
             else:
                 fresh.append("the masked-LM head (mlm_head)")
         source = f"Checkpoint {self.directory!r}"
-        assign_staged(stage_entries(entries, tensors.get, source))
+        staged = stage_entries(entries, tensors.get, source)
+        refuse_extra_blocks(
+            tensors, entries, lambda key: ".albert_layer_groups." in key, source
+        )
+        assign_staged(staged)
         if fresh:
             warnings.warn(
                 f"{source} has no weights for {' and '.join(fresh)}; they keep "

@@ -100,3 +100,26 @@ def assign_staged(staged):
     """Assign values returned by `stage_entries`."""
     for variable, value in staged:
         variable.assign(value.astype(variable.dtype))
+
+
+def refuse_extra_blocks(stored_keys, entries, is_block_key, source):
+    """Refuse a checkpoint holding encoder blocks its configuration lacks.
+
+    Loaded with them ignored, a checkpoint of 6 blocks under a config of 4
+    would silently compute something else than it was trained to.
+
+    Args:
+        stored_keys: every key the checkpoint holds.
+        entries: the `WeightEntry` list being loaded.
+        is_block_key: tells a key of an encoder block.
+        source: the file or directory named in the message.
+    """
+    used = {key for entry in entries for key in entry.keys}
+    extra = sorted(k for k in stored_keys if k not in used and is_block_key(k))
+    if extra:
+        raise ValueError(
+            f"{source} holds {len(extra)} weights of encoder blocks its "
+            f"configuration does not describe (e.g. {extra[0]!r}); its "
+            "config.json must give the number of groups and blocks per group "
+            "the weights were saved with."
+        )

@@ -146,9 +146,14 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
             self._text_ops = (settings, text_ops)
         return text_ops
 
-    def call(self, x, y=None, sample_weight=None):
-        """Tokenize, pack and mask: `(x, y, sample_weight)` for the masked LM."""
-        return self._preprocess(x, mask=True)
+    def call(self, x, y=None, sample_weight=None, seed=None):
+        """Tokenize, pack and mask: `(x, y, sample_weight)` for the masked LM.
+
+        `seed` (two integers) makes the masking a function of the seed: the
+        same seed masks the same text the same way, eagerly or in `tf.data`
+        (see `MaskGenerator`). Without it, every call draws anew.
+        """
+        return self._preprocess(x, mask=True, seed=seed)
 
     def pack(self, x):
         """Tokenize and pack without masking: the backbone's input dict.
@@ -164,7 +169,7 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         """
         return self._preprocess(x, mask=False)
 
-    def _preprocess(self, x, mask):
+    def _preprocess(self, x, mask, seed=None):
         import tensorflow as tf
 
         segments = x if isinstance(x, tuple) else (x,)
@@ -190,7 +195,7 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
             "segment_ids": segment_ids,
         }
         if mask:
-            masked = masker(token_ids)
+            masked = masker(token_ids, seed=seed)
             outputs["token_ids"] = masked["token_ids"]
             outputs["mask_positions"] = masked["mask_positions"]
             outputs = (outputs, masked["mask_ids"], masked["mask_weights"])

@@ -69,9 +69,17 @@ class MaskGenerator:
             random_token_rate,
         )
 
-    def __call__(self, token_ids):
-        """Mask a dense `(batch, length)` int32 tensor; returns a dict."""
+    def __call__(self, token_ids, seed=None):
+        """Mask a dense `(batch, length)` int32 tensor; returns a dict.
+
+        With `seed` (two integers, or an int tensor of shape `(2,)`), the
+        draws are a function of the seed alone (stateless random ops): the
+        same seed masks the same batch the same way, eagerly or in any
+        `tf.data` pipeline.
+        """
         import tensorflow as tf
+
+        draws = _Draws(seed)
 
         batch_size, length = tf.shape(token_ids)[0], tf.shape(token_ids)[1]
         selectable = tf.ones_like(token_ids, dtype=tf.bool)
@@ -88,14 +96,14 @@ class MaskGenerator:
         # Rank selectable positions by a random score; the first
         # `num_to_select` ranks of each row are chosen.
         scores = tf.where(
-            selectable, tf.random.uniform(tf.shape(token_ids)), tf.constant(2.0)
+            selectable, draws.uniform(tf.shape(token_ids)), tf.constant(2.0)
         )
         order = tf.argsort(scores, axis=1)
         rank = tf.argsort(order, axis=1)
         selected = selectable & (rank < num_to_select[:, None])
 
-        draw = tf.random.uniform(tf.shape(token_ids))
-        random_ids = tf.random.uniform(
+        draw = draws.uniform(tf.shape(token_ids))
+        random_ids = draws.uniform(
             tf.shape(token_ids), maxval=self.vocabulary_size, dtype=tf.int32
         )
         masked_ids = tf.where(
@@ -129,3 +137,23 @@ class MaskGenerator:
             "mask_ids": mask_ids,
             "mask_weights": tf.cast(weights, tf.float32),
         }
+
+
+class _Draws:
+    """Uniform draws: stateful TensorFlow ops, or stateless ones whose values
+    follow from `seed` and the order of the draws."""
+
+    def __init__(self, seed):
+        import tensorflow as tf
+
+        self.seed = None if seed is None else tf.cast(seed, tf.int64)
+        self.count = 0
+
+    def uniform(self, shape, maxval=None, dtype="float32"):
+        import tensorflow as tf
+
+        if self.seed is None:
+            return tf.random.uniform(shape, maxval=maxval, dtype=dtype)
+        self.count += 1
+        seed = tf.random.experimental.stateless_fold_in(self.seed, self.count)
+        return tf.random.stateless_uniform(shape, seed, maxval=maxval, dtype=dtype)

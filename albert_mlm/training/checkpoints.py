@@ -18,11 +18,17 @@ import threading
 import keras
 import numpy as np
 
+from albert_mlm.presets.atomic_directory import require_free_space
+
 _CHECKPOINT_NAME = re.compile(r"^step-(\d+)\.weights\.h5$")
 
 
 class Interrupted(Exception):
     """Raised between training steps after Ctrl-C."""
+
+
+class CheckpointError(RuntimeError):
+    """A checkpoint could not be written (a full disk, a lost directory)."""
 
 
 class NotFinite(Exception):
@@ -76,12 +82,47 @@ class Checkpoints(keras.callbacks.Callback):
                 raise NotFinite(self.step, f"weight {variable.path!r}")
         os.makedirs(self.directory, exist_ok=True)
         partial = checkpoint_path(self.directory, self.step, prefix="partial")
-        self.model.save_weights(partial, overwrite=True)
-        os.replace(partial, checkpoint_path(self.directory, self.step))
+        # Weights and optimizer state, with room to spare: HDF5 writing onto
+        # a full disk can crash the process instead of raising.
+        needed = 2 * sum(v.numpy().nbytes for v in self.model.variables)
+        needed += sum(v.numpy().nbytes for v in self.model.optimizer.variables)
+        try:
+            require_free_space(
+                self.directory, needed, f"the step-{self.step} checkpoint"
+            )
+            self.model.save_weights(partial, overwrite=True)
+            os.replace(partial, checkpoint_path(self.directory, self.step))
+        except OSError as error:
+            if os.path.exists(partial):
+                os.remove(partial)
+            raise CheckpointError(
+                f"Could not write the step-{self.step} checkpoint in "
+                f"{self.directory!r}: {error.strerror or error}. The previous "
+                "checkpoint is kept; free some space and rerun with --resume."
+            ) from None
         for name in os.listdir(self.directory):
             match = _CHECKPOINT_NAME.match(name)
             if match and int(match.group(1)) != self.step:
                 os.remove(os.path.join(self.directory, name))
+
+
+class StepProgress(keras.callbacks.ProgbarLogger):
+    """Keras' progress bar, each interval headed by the steps it covers
+    ("Steps 201-400 of 1000") rather than Keras' "Epoch 2/5"."""
+
+    def __init__(self, steps_per_interval, total_steps):
+        super().__init__()
+        self.steps_per_interval = steps_per_interval
+        self.total_steps = total_steps
+
+    def on_epoch_begin(self, epoch, logs=None):
+        epochs, self.epochs = self.epochs, 1  # Keras prints no epoch line then.
+        super().on_epoch_begin(epoch, logs)
+        self.epochs = epochs
+        first = epoch * self.steps_per_interval + 1
+        last = min(first + self.steps_per_interval - 1, self.total_steps)
+        if self.verbose:
+            print(f"Steps {first}-{last} of {self.total_steps}")
 
 
 class StopOnInterrupt(keras.callbacks.Callback):

@@ -11,8 +11,11 @@ Files are read line by line (`tf.data.TextLineDataset`), never whole; every
 ['line 0', 'line 20']
 """
 
+import codecs
 import glob
 import os
+
+_NUL = b"\x00"
 
 
 class CorpusError(ValueError):
@@ -20,25 +23,62 @@ class CorpusError(ValueError):
 
 
 def corpus_files(patterns):
-    """Expand file names and glob patterns; every match must be a non-empty file."""
+    """Expand file names and glob patterns; every match must be a non-empty
+    UTF-8 text file (checked by reading it once, in blocks)."""
     files = []
     for pattern in patterns:
         matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         if not matches:
             raise CorpusError(f"No corpus file matches {pattern!r}.")
         for path in matches:
+            if os.path.isdir(path):
+                raise CorpusError(
+                    f"Corpus path {path!r} is a directory; pass the text files "
+                    f"in it, e.g. {os.path.join(path, '*.txt')!r}."
+                )
             if not os.path.isfile(path):
                 raise CorpusError(f"Corpus file {path!r} does not exist.")
             if os.path.getsize(path) == 0:
                 raise CorpusError(f"Corpus file {path!r} is empty.")
+            check_utf8_text(path)
             files.append(path)
     return files
+
+
+def check_utf8_text(path, block_size=1 << 20):
+    """Refuse a file that is not UTF-8 text (a Latin-1 file, a binary one):
+    read on, its bytes would silently become replacement characters."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    offset = 0
+    with open(path, "rb") as file:
+        while block := file.read(block_size):
+            if _NUL in block:
+                raise CorpusError(
+                    f"Corpus file {path!r} holds NUL bytes (at byte "
+                    f"{offset + block.index(_NUL)}): it looks binary, not text."
+                )
+            try:
+                decoder.decode(block)
+            except UnicodeDecodeError as error:
+                raise CorpusError(
+                    f"Corpus file {path!r} is not UTF-8 text: byte "
+                    f"0x{block[error.start]:02x} at offset {offset + error.start} "
+                    "cannot be decoded. Convert it first, e.g. `iconv -f latin1 "
+                    "-t utf-8`."
+                ) from None
+            offset += len(block)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise CorpusError(
+            f"Corpus file {path!r} is not UTF-8 text: it ends inside a character."
+        ) from None
 
 
 def iterate_lines(files):
     """Stripped non-empty lines of `files`, one at a time."""
     for path in files:
-        with open(path, encoding="utf-8", errors="replace") as file:
+        with open(path, encoding="utf-8") as file:
             for line in file:
                 line = line.strip()
                 if line:

@@ -40,6 +40,7 @@ from albert_mlm.training.checkpoints import (
     Checkpoints,
     Interrupted,
     NotFinite,
+    StepProgress,
     StopOnInterrupt,
     latest_checkpoint,
 )
@@ -52,6 +53,10 @@ CHECKPOINT_DIR = "checkpoints"
 LOG_FILE = "training_log.csv"
 CURVE_FILE = "training_curve.png"
 OPTIONS_FILE = "pretraining.json"
+# A training curve should show this many points, however short the run.
+_CURVE_POINTS = 20
+# Fewer held-out lines than this give accuracy figures too noisy to compare.
+_FEW_HELD_OUT_LINES = 100
 
 
 class PretrainError(RuntimeError):
@@ -84,33 +89,62 @@ def _prepare_output(options):
         ) from None
 
 
-def _build_masked_lm(options, files):
+def _build_masked_lm(options, files, log):
     """The model and preprocessor: fresh, from --preset, or saved by a run."""
     if options.resume or options.preset:
         source = options.out if options.resume else options.preset
+        log(f"Model and vocabulary: from {source}.")
         return AlbertMaskedLM.from_preset(
             source, sequence_length=options.sequence_length, dtype=options.dtype
         )
-    if options.vocab:
-        tokenizer = AlbertTokenizer(options.vocab)
-    else:
-        tokenizer = AlbertTokenizer(train_vocabulary(files, options.vocab_size))
-    if options.config:
-        with open(options.config, encoding="utf-8") as file:
-            architecture = json.load(file)
+    if options.config:  # Read first: a bad file fails before minutes of work.
+        architecture = _read_config(options.config)
     else:
         architecture = dict(PRETRAINING_ARCHITECTURES[options.architecture])
+    if options.vocab:
+        tokenizer = AlbertTokenizer(options.vocab)
+        log(f"Vocabulary: {tokenizer.vocabulary_size()} pieces from {options.vocab}.")
+    else:
+        log(f"Vocabulary: training {options.vocab_size} SentencePiece pieces...")
+        tokenizer = AlbertTokenizer(train_vocabulary(files, options.vocab_size))
     architecture["vocabulary_size"] = tokenizer.vocabulary_size()
     architecture["max_sequence_length"] = max(
         architecture.get("max_sequence_length", 512), options.sequence_length
     )
-    backbone = AlbertBackbone(**architecture, dtype=options.dtype)
+    try:
+        backbone = AlbertBackbone(**architecture, dtype=options.dtype)
+    except TypeError as error:
+        raise PretrainError(
+            f"--config {options.config!r} does not describe an AlbertBackbone: {error}"
+        ) from None
     preprocessor = AlbertMaskedLMPreprocessor(
         tokenizer,
         sequence_length=options.sequence_length,
         mask_selection_length=max(1, math.ceil(options.sequence_length * 0.15)),
     )
     return AlbertMaskedLM(backbone, preprocessor)
+
+
+def _read_config(path):
+    """The `AlbertBackbone` arguments in the JSON file `--config` names."""
+    try:
+        with open(path, encoding="utf-8") as file:
+            architecture = json.load(file)
+    except OSError as error:
+        raise PretrainError(
+            f"Cannot read --config {path!r}: {error.strerror}."
+        ) from None
+    except (ValueError, RecursionError) as error:
+        raise PretrainError(
+            f"--config {path!r} is not valid JSON ({type(error).__name__}: "
+            f"{str(error)[:100]})."
+        ) from None
+    if not isinstance(architecture, dict):
+        raise PretrainError(
+            f"--config {path!r} must hold a JSON object of AlbertBackbone "
+            f"arguments. Received a {type(architecture).__name__}."
+        )
+    return architecture
 
 
 def _restore(masked_lm, checkpoints):
@@ -148,18 +182,48 @@ def _training_batches(train_lines, preprocessor, options):
         per_pass = train_lines.batch(options.batch_size).reduce(0, lambda n, _: n + 1)
         total_steps = (options.epochs or 1) * int(per_pass)
     batches = train_lines.shuffle(10_000, seed=options.seed).batch(options.batch_size)
-    # Masking draws from stateful random ops: in a parallel map, which batch
-    # gets which draw would depend on thread timing, so the map is sequential.
-    return batches.repeat().map(preprocessor), total_steps
+    return _masked(batches.repeat(), preprocessor, options.seed), total_steps
+
+
+def _masked(batches, preprocessor, seed):
+    """Batches masked with seeds (`seed`, batch number): the same masks in
+    every run, so a resumed run sees the batches an unbroken one would, and
+    the map may run in parallel."""
+    import tensorflow as tf
+
+    def mask(index, texts):
+        return preprocessor(texts, seed=tf.stack([tf.constant(seed, "int64"), index]))
+
+    return batches.enumerate().map(mask, num_parallel_calls=tf.data.AUTOTUNE)
+
+
+def _interval(checkpoint_every, total_steps):
+    """Steps between checkpoints (and training-log rows): `checkpoint_every`,
+    or fewer in a short run, so that its curve has `_CURVE_POINTS` points."""
+    return max(1, min(checkpoint_every, math.ceil(total_steps / _CURVE_POINTS)))
+
+
+def _describe_split(train_lines, held_out_lines, total_steps, options, log):
+    held_out = int(held_out_lines.reduce(0, lambda n, _: n + 1))
+    log(
+        f"Corpus: {int(train_lines.reduce(0, lambda n, _: n + 1)):,} training "
+        f"lines, {held_out:,} held out (every {options.holdout_every}th line); "
+        f"{total_steps:,} steps."
+    )
+    if held_out < _FEW_HELD_OUT_LINES:
+        log(
+            f"Warning: only {held_out} held-out lines, so the held-out accuracy "
+            "will be noisy; add text or lower --holdout-every."
+        )
 
 
 def _held_out_batches(held_out_lines, preprocessor, options):
-    """Held-out batches, masked once (sequentially, as above) and cached."""
+    """Held-out batches, masked once (with their own seeds) and cached."""
     import tensorflow as tf
 
+    batches = held_out_lines.batch(options.batch_size)
     held_out = (
-        held_out_lines.batch(options.batch_size)
-        .map(preprocessor)
+        _masked(batches, preprocessor, options.seed + 1)
         .take(options.evaluation_batches)
         .cache()
     )
@@ -174,7 +238,14 @@ def pretrain(options, log=print):
     keras.utils.set_random_seed(options.seed)
     files = corpus_files(options.corpus)
     _prepare_output(options)
-    masked_lm = _build_masked_lm(options, files)
+    masked_lm = _build_masked_lm(options, files, log)
+    backbone = masked_lm.backbone
+    log(
+        f"Model: {backbone.count_params():,} parameters ({backbone.num_layers} "
+        f"layers, {backbone.num_groups} group(s), hidden {backbone.hidden_dim}), "
+        f"sequence length {masked_lm.preprocessor.sequence_length}, "
+        f"batch {options.batch_size}."
+    )
     checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
     if not options.resume:
         # The untrained model and its vocabulary make `--resume` possible.
@@ -186,6 +257,7 @@ def pretrain(options, log=print):
         try:
             return _train_evaluate_save(masked_lm, files, options, log, interrupt)
         except (KeyboardInterrupt, Interrupted):
+            log("")  # End the progress bar's line.
             raise PretrainError(
                 "Interrupted. Rerun the same command with --resume to continue "
                 f"from the last checkpoint in {checkpoints!r} (or from the start, "
@@ -201,6 +273,7 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
     train_lines, held_out_lines = split_lines(files, options.holdout_every)
     train, total_steps = _training_batches(train_lines, preprocessor, options)
     held_out = _held_out_batches(held_out_lines, preprocessor, options)
+    _describe_split(train_lines, held_out_lines, total_steps, options, log)
 
     masked_lm.compile(
         optimizer=keras.optimizers.Adam(options.learning_rate, clipnorm=1.0)
@@ -211,12 +284,13 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
         # The restored optimizer state holds the old rate; the command wins.
         masked_lm.optimizer.learning_rate = options.learning_rate
         log(f"Resuming from step {start_step} of {total_steps}.")
-    steps_per_epoch = max(1, min(options.checkpoint_every, total_steps))
+    steps_per_epoch = _interval(options.checkpoint_every, total_steps)
     initial_epoch = start_step // steps_per_epoch
     epochs = initial_epoch + math.ceil(
         max(total_steps - start_step, 0) / steps_per_epoch
     )
     callbacks = [
+        StepProgress(steps_per_epoch, total_steps),
         Checkpoints(checkpoints, start_step, total_steps),
         keras.callbacks.CSVLogger(
             os.path.join(options.out, LOG_FILE), append=options.resume

@@ -21,12 +21,17 @@ import sentencepiece
 from albert_mlm.text.normalization import normalize_text
 from albert_mlm.training.corpus import CorpusError, iterate_lines
 
+# SentencePiece's `max_sentence_length` default: longer lines are skipped.
+_MAX_SENTENCE_BYTES = 4192
+
 
 def train_vocabulary(files, vocabulary_size, lowercase=True, max_sentences=1_000_000):
     """Serialized SentencePiece model (bytes) trained on `files`."""
     model = io.BytesIO()
     sentences = (
-        normalize_text(line) if lowercase else line for line in iterate_lines(files)
+        piece
+        for line in iterate_lines(files)
+        for piece in _trainer_sized(normalize_text(line) if lowercase else line)
     )
     try:
         sentencepiece.SentencePieceTrainer.train(
@@ -53,5 +58,21 @@ def train_vocabulary(files, vocabulary_size, lowercase=True, max_sentences=1_000
                 f"The corpus is too small for --vocab-size {vocabulary_size}: it "
                 f"supports at most {limit.group(1)} pieces."
             ) from None
+        if "sentences_.empty()" in str(error):
+            raise CorpusError(
+                "The corpus holds no text to train a vocabulary on."
+            ) from None
         raise
     return model.getvalue()
+
+
+def _trainer_sized(text):
+    """`text` cut at spaces into pieces the trainer reads whole: it skips, in
+    silence, any sentence over `_MAX_SENTENCE_BYTES`."""
+    while len(text.encode("utf-8")) > _MAX_SENTENCE_BYTES:
+        cut = text.rfind(" ", 0, _MAX_SENTENCE_BYTES // 4)
+        cut = cut if cut > 0 else _MAX_SENTENCE_BYTES // 4
+        yield text[:cut]
+        text = text[cut:].lstrip()
+    if text:
+        yield text
