@@ -1,13 +1,12 @@
 """The two examples of KerasHub's `AlbertMaskedLM` API page, on a local model.
 
 `albert_base_en_uncased` needs a download; here a small ALBERT is built by
-hand around the SentencePiece vocabulary shipped with the tests, so the
-examples run offline. Swap in `AlbertMaskedLM.from_preset(...)` for real use.
+hand around the vocabulary of the shipped `albert_tiny_en_uncased` preset, so
+the examples run offline, from any directory. Swap in
+`AlbertMaskedLM.from_preset(...)` for real use.
 
 Run: python examples/api_page_examples.py
 """
-
-import pathlib
 
 import keras
 import numpy as np
@@ -19,11 +18,8 @@ from albert_mlm import (
     AlbertTokenizer,
 )
 
-VOCABULARY = pathlib.Path(__file__).parent.parent / "tests" / "data" / "vocabulary.spm"
-
-
 def small_masked_lm(with_preprocessor=True):
-    tokenizer = AlbertTokenizer(str(VOCABULARY))
+    tokenizer = AlbertTokenizer.from_preset("albert_tiny_en_uncased")
     backbone = AlbertBackbone(
         vocabulary_size=tokenizer.vocabulary_size(),
         num_layers=4,
