@@ -18,6 +18,7 @@ _EXPORTS = {
     "AlbertBackbone": "albert_mlm.models.albert_backbone",
     "AlbertMaskedLM": "albert_mlm.models.albert_masked_lm",
     "AlbertMaskedLMPreprocessor": "albert_mlm.text.albert_masked_lm_preprocessor",
+    "AlbertPreTrainer": "albert_mlm.models.albert_pretrainer",
     "AlbertTokenizer": "albert_mlm.text.albert_tokenizer",
 }
 

@@ -700,6 +700,24 @@ TABLE = [
         Exits(1, f"Corpus file {str(DATA_DIR / 'none.txt')!r} does not exist."),
         id="cli-evaluate-missing-corpus",
     ),
+    # --- AlbertMaskedLMPreprocessor(mask_strategy=..., max_ngram=...) ---
+    pytest.param(
+        lambda s: AlbertMaskedLMPreprocessor(s.tokenizer, mask_strategy="span"),
+        Raises(
+            ValueError,
+            "`mask_strategy` must be one of ['ngram', 'token', 'whole_word']. "
+            "Received: mask_strategy='span'",
+        ),
+        id="preprocessor-init-unknown-mask-strategy",
+    ),
+    pytest.param(
+        lambda s: AlbertMaskedLMPreprocessor(s.tokenizer, max_ngram="2"),
+        Raises(
+            ValueError,
+            "`max_ngram` must be a positive integer. Received: max_ngram='2'",
+        ),
+        id="preprocessor-init-string-max-ngram",
+    ),
 ]
 
 

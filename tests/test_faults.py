@@ -15,6 +15,7 @@ import time
 import h5py
 import keras
 import numpy as np
+import pytest
 from helpers import (
     CLI_ENVIRONMENT,
     KERAS_HUB_DIR,
@@ -81,9 +82,27 @@ def _arrays(path):
 # === A pretraining run killed mid-epoch ===
 
 
-def test_killed_pretraining_resumes_to_the_uninterrupted_weights(corpus, tmp_path):
+def _documents(corpus, tmp_path):
+    """The corpus as documents of five lines, a blank line between them."""
+    lines = corpus.read_text().splitlines()
+    documents = tmp_path / "documents.txt"
+    documents.write_text(
+        "\n\n".join("\n".join(lines[i : i + 5]) for i in range(0, len(lines), 5))
+    )
+    return documents
+
+
+@pytest.mark.parametrize("recipe", [(), ("--recipe", "albert")], ids=["line", "albert"])
+def test_killed_pretraining_resumes_to_the_uninterrupted_weights(
+    corpus, tmp_path, recipe
+):
+    if recipe:  # ALBERT's recipe packs documents: give it some.
+        corpus = _documents(corpus, tmp_path)
     reference_out, killed_out = tmp_path / "reference", tmp_path / "killed"
-    steps = ("--steps", str(TOTAL_STEPS), "--checkpoint-every", str(CHECKPOINT_EVERY))
+    steps = (
+        "--steps", str(TOTAL_STEPS), "--checkpoint-every", str(CHECKPOINT_EVERY),
+        *recipe,
+    )  # fmt: skip
     logs = {name: tmp_path / f"{name}.log" for name in ("reference", "killed")}
     reference = _start(
         "-m", "albert_mlm", *_pretrain(corpus, reference_out, *steps),

@@ -7,7 +7,6 @@ shows defaults, and options made from a dataclass's fields.
 
 import argparse
 import dataclasses
-import math
 
 
 def positive_int(text):
@@ -35,19 +34,6 @@ def integer_at_least(minimum):
 
     parse.__name__ = f"integer >= {minimum}"
     return parse
-
-
-def positive_float(text):
-    """An argparse type: a finite number > 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected a number, got {text!r:.40}"
-        ) from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
 
 
 class HelpFormatter(argparse.HelpFormatter):
@@ -83,6 +69,9 @@ def add_dataclass_options(parser, options_class):
             continue
         group_name = settings.pop("exclusive_group", None)
         minimum = settings.pop("minimum", None)
+        # Numbers' bounds are checked where the options are made.
+        for bound in ("above", "at_least", "rate"):
+            settings.pop(bound, None)
         target = parser
         if group_name is not None:
             if group_name not in groups:
@@ -106,5 +95,5 @@ def _argument_type(annotation, minimum):
     if int in types:
         return integer_at_least(minimum) if minimum is not None else int
     if float in types:
-        return positive_float if minimum is not None else float
+        return float
     return str

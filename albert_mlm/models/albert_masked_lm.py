@@ -49,6 +49,9 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
 
     backbone_cls = AlbertBackbone
     preprocessor_cls = AlbertMaskedLMPreprocessor
+    # Tasks whose presets hold this one's weights (a pretrainer's has the
+    # masked-LM head too).
+    preset_classes = ("AlbertMaskedLM", "AlbertPreTrainer")
     _load_preset = staticmethod(load_task)
     _save_preset = staticmethod(save_task)
 
@@ -79,15 +82,10 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
                     f"`max_sequence_length` ({backbone.max_sequence_length})."
                 )
         # === Layers ===
-        masked_lm_head = MaskedLMHead(
-            token_embedding=backbone.token_embedding,
-            activation=backbone.activation,
-            layer_norm_epsilon=head_layer_norm_epsilon,
-            kernel_initializer=albert_kernel_initializer(),
-            # The head computes in the backbone's policy; `dtype` comes back
-            # from `get_config` only once `quantize` has changed the head.
-            dtype=kwargs.pop("dtype", None) or backbone.dtype_policy,
-            name="mlm_head",
+        # The heads compute in the backbone's policy; `dtype` comes back from
+        # `get_config` only once `quantize` has changed a head.
+        heads = self._heads(
+            backbone, head_layer_norm_epsilon, kwargs.pop("dtype", None)
         )
 
         # === Functional Model ===
@@ -97,20 +95,42 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
                 shape=(None,), dtype="int32", name="mask_positions"
             ),
         }
-        masked_output = backbone(
-            backbone.input, output_positions=inputs["mask_positions"]
-        )
-        logits = masked_lm_head(masked_output)
-        super().__init__(inputs=inputs, outputs=logits, **kwargs)
+        outputs = self._outputs(backbone, heads, inputs)
+        super().__init__(inputs=inputs, outputs=outputs, **kwargs)
         # Set after the functional model exists (see `AlbertBackbone`).
         self.backbone = backbone
         self.preprocessor = preprocessor
-        self.masked_lm_head = masked_lm_head
+        for name, layer in heads.items():
+            setattr(self, name, layer)
 
         # === Config ===
         self.head_layer_norm_epsilon = head_layer_norm_epsilon
         if compile:
             self.compile()
+
+    @staticmethod
+    def _heads(backbone, head_layer_norm_epsilon, dtype):
+        """The task's layers on top of the backbone, by attribute name."""
+        return {
+            "masked_lm_head": MaskedLMHead(
+                token_embedding=backbone.token_embedding,
+                activation=backbone.activation,
+                layer_norm_epsilon=head_layer_norm_epsilon,
+                kernel_initializer=albert_kernel_initializer(),
+                dtype=dtype or backbone.dtype_policy,
+                name="mlm_head",
+            )
+        }
+
+    @staticmethod
+    def _outputs(backbone, heads, inputs):
+        """The forward pass: the backbone's last block call at the masked
+        positions only, then the head."""
+        masked_output = backbone(
+            {name: inputs[name] for name in backbone.input},
+            output_positions=inputs["mask_positions"],
+        )
+        return heads["masked_lm_head"](masked_output)
 
     def compile(
         self,
@@ -271,9 +291,11 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         policy_map = keras.dtype_policies.DTypePolicyMap(
             default_policy=self.backbone.dtype_policy
         )
-        for layer in self.masked_lm_head._flatten_layers():
-            if layer.quantization_mode is not None:
-                policy_map[layer.path] = layer.dtype_policy
+        heads = [layer for layer in self.layers if layer is not self.backbone]
+        for head in heads:
+            for layer in head._flatten_layers():
+                if layer.quantization_mode is not None:
+                    policy_map[layer.path] = layer.dtype_policy
         if not len(policy_map):
             return {}
         return {"dtype": keras.dtype_policies.serialize(policy_map)}

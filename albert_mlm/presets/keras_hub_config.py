@@ -107,8 +107,13 @@ def write_json(directory, file_name, content):
 
 
 def unwrap(serialized, cls, source):
-    """The checked constructor arguments of `cls` inside a serialized object."""
+    """The checked constructor arguments of `cls` inside a serialized object.
+
+    The object may be of any class `cls.preset_classes` names (a masked LM
+    reads the task of a pretrainer preset, which holds its head too).
+    """
     class_name = cls.__name__
+    accepted = getattr(cls, "preset_classes", (class_name,))
     if not isinstance(serialized, dict) or not isinstance(
         serialized.get("config"), dict
     ):
@@ -119,16 +124,16 @@ def unwrap(serialized, cls, source):
     registered = serialized.get("registered_name") or f"keras_hub>{found}"
     module = serialized.get("module")
     if (
-        found != class_name
+        found not in accepted
         or not isinstance(registered, str)
         or registered.split(">")[0] not in _PACKAGES
         or not (module is None or _in_packages(module, _PACKAGES))
     ):
         raise ValueError(
             f"{source} holds a {found!r:.80} (registered as {registered!r:.80}, "
-            f"module {module!r:.80}); expected {class_name} (registered as one of "
-            f"{[f'{p}>{class_name}' for p in _PACKAGES]}, from a module of "
-            f"{list(_PACKAGES)}). Nothing was imported."
+            f"module {module!r:.80}); expected {' or '.join(accepted)} (registered "
+            f"under one of {list(_PACKAGES)}, from a module of {list(_PACKAGES)}). "
+            "Nothing was imported."
         )
     ours = constructor_arguments(cls)
     known = set(ours) | KERAS_HUB_ARGUMENTS.get(class_name, set()) | _LAYER_ARGUMENTS
@@ -184,11 +189,14 @@ def wrap(obj, config):
         for key, value in config.items()
         if key in theirs or key not in defaults or value != defaults[key]
     }
+    # Classes KerasHub lacks go under our own name: it refuses them rather
+    # than misreading them.
+    package = "keras_hub" if class_name in _MODULES else "albert_mlm"
     return {
         "module": _MODULES.get(class_name, type(obj).__module__),
         "class_name": class_name,
         "config": {"name": obj.name, "trainable": True, **config},
-        "registered_name": f"keras_hub>{class_name}",
+        "registered_name": f"{package}>{class_name}",
     }
 
 

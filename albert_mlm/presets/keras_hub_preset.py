@@ -71,4 +71,10 @@ class KerasHubPreset(PresetReader):
                 stacklevel=4,
             )
             task_weights = None
-        load_keras_hub_weights(task, self._backbone_weights(), task_weights)
+        fresh = load_keras_hub_weights(task, self._backbone_weights(), task_weights)
+        if fresh:
+            warnings.warn(
+                f"Preset {self.name!r} has no weights for {' and '.join(fresh)}; "
+                "it keeps its fresh random initialisation.",
+                stacklevel=4,
+            )

@@ -141,6 +141,15 @@ def head_weight_entries(masked_lm):
     ]
 
 
+def sentence_order_entries(task):
+    """Our `task.weights.h5` entries for a task's sentence-order head (KerasHub
+    has none), or `[]` for a task without one."""
+    head = getattr(task, "sentence_order_head", None)
+    if head is None:
+        return []
+    return _dense_entries("sentence_order_head", head)
+
+
 def _weight_files(path):
     """The `.h5` files behind `path`: itself, or the shards a Keras sharded
     weights index (`model.weights.json`) names."""
@@ -196,22 +205,40 @@ def _stage_file(path, entries, whole=False):
             file.close()
 
 
-def load_keras_hub_weights(masked_lm_or_backbone, backbone_path, head_path=None):
-    """Load KerasHub weight files into an `AlbertBackbone` or `AlbertMaskedLM`.
+def load_keras_hub_weights(model, backbone_path, head_path=None):
+    """Load KerasHub weight files into an `AlbertBackbone` or a task.
 
     Args:
-        masked_lm_or_backbone: the model to fill.
+        model: the backbone or task (`AlbertMaskedLM`, `AlbertPreTrainer`).
         backbone_path: KerasHub's `model.weights.h5`, or the
             `model.weights.json` index of its sharded weights.
-        head_path: KerasHub's `task.weights.h5` (masked LM only), or `None`
-            to leave the head as it is.
+        head_path: `task.weights.h5`, or `None` to leave the heads as they
+            are.
+
+    Returns:
+        The heads the file lacked (a sentence-order head the preset of a
+        masked LM has no weights for), left as initialised.
     """
-    model = masked_lm_or_backbone
     backbone = getattr(model, "backbone", model)
     staged = _stage_file(backbone_path, backbone_weight_entries(backbone), whole=True)
+    fresh = []
     if head_path is not None:
         staged += _stage_file(head_path, head_weight_entries(model))
+        sentence_order = sentence_order_entries(model)
+        if sentence_order and _holds(head_path, sentence_order[0].keys[0]):
+            staged += _stage_file(head_path, sentence_order)
+        elif sentence_order:
+            fresh.append("the sentence-order head (sentence_order_head)")
     assign_staged(staged)
+    return fresh
+
+
+def _holds(path, key):
+    file = _open_weights_file(path)
+    try:
+        return key in file
+    finally:
+        file.close()
 
 
 def write_keras_hub_weights(entries, path):

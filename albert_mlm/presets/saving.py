@@ -26,6 +26,7 @@ from albert_mlm.presets.handles import check_links
 from albert_mlm.presets.keras_hub_weights import (
     backbone_weight_entries,
     head_weight_entries,
+    sentence_order_entries,
     write_keras_hub_weights,
 )
 
@@ -73,7 +74,8 @@ def _write_task(task, directory, extra_metadata=None):
     _write_backbone(task.backbone, directory, extra_metadata)
     hub.write_json(directory, hub.TASK_FILE, hub.task_json(task))
     write_keras_hub_weights(
-        head_weight_entries(task), os.path.join(directory, hub.TASK_WEIGHTS_FILE)
+        head_weight_entries(task) + sentence_order_entries(task),
+        os.path.join(directory, hub.TASK_WEIGHTS_FILE),
     )
     if task.preprocessor is not None:
         _write_preprocessor(task.preprocessor, directory)

@@ -161,6 +161,13 @@ class TransformersCheckpoint(PresetReader):
                 entries += _head_entries(model.masked_lm_head)
             else:
                 fresh.append("the masked-LM head (mlm_head)")
+        if getattr(model, "sentence_order_head", None) is not None:
+            if "sop_classifier.classifier.weight" in tensors:
+                entries += _linear(
+                    "sop_classifier.classifier", model.sentence_order_head
+                )
+            else:
+                fresh.append("the sentence-order head (sentence_order_head)")
         source = f"Checkpoint {self.directory!r}"
         staged = stage_entries(entries, tensors.get, source)
         refuse_extra_blocks(

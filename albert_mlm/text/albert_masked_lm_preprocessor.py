@@ -15,6 +15,7 @@ from albert_mlm.text.albert_tokenizer import AlbertTokenizer, _in_tf_graph
 from albert_mlm.text.mask_generator import MaskGenerator, validate_masking_arguments
 from albert_mlm.text.preprocessing_layer import PreprocessingLayer
 from albert_mlm.text.segment_packer import TRUNCATION_STRATEGIES, SegmentPacker
+from albert_mlm.text.word_spans import word_start_table
 
 # [CLS], one token and [SEP]: the shortest sequence worth packing.
 _MIN_SEQUENCE_LENGTH = 3
@@ -43,6 +44,12 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         mask_selection_length: number of prediction slots per sequence.
         mask_token_rate: probability a selected token becomes `[MASK]`.
         random_token_rate: probability it becomes a random token instead.
+        mask_strategy: what is selected: `"token"` (single tokens, KerasHub's
+            masking), `"whole_word"` (whole words) or `"ngram"` (spans of 1 to
+            `max_ngram` whole words, shorter ones likelier), ALBERT's
+            options; see `MaskGenerator`. The word strategies need a
+            SentencePiece model that marks word starts ("▁").
+        max_ngram: the longest span of `"ngram"`, in words.
 
     Example:
     >>> tokenizer = AlbertTokenizer.from_preset("albert_tiny_en_uncased")
@@ -51,6 +58,11 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
     >>> x, y, sample_weight = preprocessor(["the quick brown fox.", "a dog."])
     >>> tuple(x["token_ids"].shape), tuple(y.shape)
     ((2, 12), (2, 4))
+    >>> spans = AlbertMaskedLMPreprocessor(tokenizer, sequence_length=12,
+    ...     mask_selection_length=4, mask_strategy="ngram", max_ngram=2)
+    >>> x, y, sample_weight = spans("the quick brown fox jumped over the dog.")
+    >>> float(keras.ops.sum(sample_weight)) <= 2  # ceil(0.15 * 10) tokens.
+    True
     """
 
     tokenizer_cls = AlbertTokenizer
@@ -66,6 +78,8 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         mask_selection_length=96,
         mask_token_rate=0.8,
         random_token_rate=0.1,
+        mask_strategy="token",
+        max_ngram=3,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -87,6 +101,8 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
             mask_selection_length,
             mask_token_rate,
             random_token_rate,
+            mask_strategy,
+            max_ngram,
         )
         # int32 ids, segment ids and padding mask per token; position, label
         # and weight per prediction slot.
@@ -106,7 +122,11 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         self.mask_selection_length = mask_selection_length
         self.mask_token_rate = mask_token_rate
         self.random_token_rate = random_token_rate
+        self.mask_strategy = mask_strategy
+        self.max_ngram = max_ngram
         self._text_ops = (None, None)
+        if mask_strategy != "token" and tokenizer.proto is not None:
+            self._packer_and_masker()  # Refuses a vocabulary without words now.
 
     def _packer_and_masker(self):
         """The packer and masker for the current settings, built once.
@@ -123,6 +143,8 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
             self.mask_selection_length,
             self.mask_token_rate,
             self.random_token_rate,
+            self.mask_strategy,
+            self.max_ngram,
         )
         built_for, text_ops = self._text_ops
         if built_for != settings:
@@ -141,6 +163,13 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
                 mask_selection_length=self.mask_selection_length,
                 mask_token_rate=self.mask_token_rate,
                 random_token_rate=self.random_token_rate,
+                mask_strategy=self.mask_strategy,
+                max_ngram=self.max_ngram,
+                word_starts=(
+                    None
+                    if self.mask_strategy == "token"
+                    else word_start_table(tokenizer.get_vocabulary())
+                ),
             )
             text_ops = packer, masker
             self._text_ops = (settings, text_ops)
@@ -169,6 +198,31 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         """
         return self._preprocess(x, mask=False)
 
+    def mask(self, inputs, seed=None):
+        """Mask packed inputs (a batch): `(x, y, sample_weight)` as `call`
+        gives, for sequences packed elsewhere (ALBERT's document packing).
+
+        Args:
+            inputs: a dict of `(batch, sequence_length)` int tensors with
+                `token_ids`, `segment_ids` and `padding_mask`.
+            seed: as for `call`.
+        """
+        import tensorflow as tf
+
+        _, masker = self._packer_and_masker()
+        inputs = {key: tf.convert_to_tensor(value) for key, value in inputs.items()}
+        return self._masked(inputs, masker, seed)
+
+    @staticmethod
+    def _masked(inputs, masker, seed):
+        masked = masker(inputs["token_ids"], seed=seed)
+        x = {
+            **inputs,
+            "token_ids": masked["token_ids"],
+            "mask_positions": masked["mask_positions"],
+        }
+        return x, masked["mask_ids"], masked["mask_weights"]
+
     def _preprocess(self, x, mask, seed=None):
         import tensorflow as tf
 
@@ -195,10 +249,7 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
             "segment_ids": segment_ids,
         }
         if mask:
-            masked = masker(token_ids, seed=seed)
-            outputs["token_ids"] = masked["token_ids"]
-            outputs["mask_positions"] = masked["mask_positions"]
-            outputs = (outputs, masked["mask_ids"], masked["mask_weights"])
+            outputs = self._masked(outputs, masker, seed)
         if not is_batch[0]:
             outputs = tf.nest.map_structure(lambda t: t[0], outputs)
         if not in_graph:
@@ -218,6 +269,8 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
                 "mask_selection_length": self.mask_selection_length,
                 "mask_token_rate": self.mask_token_rate,
                 "random_token_rate": self.random_token_rate,
+                "mask_strategy": self.mask_strategy,
+                "max_ngram": self.max_ngram,
             }
         )
         return config

@@ -13,7 +13,6 @@ from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_tokenizer
 from albert_mlm.text.graph_tokenization import tokenize_in_graph
 from albert_mlm.text.normalization import (
-    normalize_text,
     special_token_pattern,
 )
 from albert_mlm.text.preprocessing_layer import PreprocessingLayer
@@ -82,6 +81,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         self.sequence_length = sequence_length
         self.lowercase = require_bool("lowercase", lowercase)
         self._processor = None
+        self._eager_op = None
         self.proto = None
         if proto is not None:
             self.set_proto(proto)
@@ -128,6 +128,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
             )
         self.proto = bytes(proto)
         self._processor = processor
+        self._eager_op = None  # Rebuilt for this vocabulary on first use.
         self._special_ids = {
             token: processor.piece_to_id(token) for token in _IN_TEXT_SPECIAL_TOKENS
         }
@@ -233,37 +234,32 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     tokenize = call
 
     def _token_rows(self, inputs):
-        """Ids without `sequence_length`: a vector per text, rows for a batch."""
+        """Ids without `sequence_length`: a vector per text, rows for a batch.
+
+        Eagerly, the same TensorFlow ops as in `tf.data` run on the texts
+        (see `graph_tokenization.py`), and the ids come back as numpy.
+        """
+        import tensorflow as tf
+
         self._require_vocabulary()
         if _in_tf_graph(inputs):
-            return self._tokenize_tf(inputs)
+            return self._tokenize_tf(inputs, self._get_tf_tokenizer())
         texts, is_batch = to_python_strings(inputs)
-        rows = self._tokenize_python(texts)
+        if not texts:
+            return []
+        ids = self._tokenize_tf(
+            tf.constant(texts, dtype=tf.string, shape=[len(texts)]),
+            self._eager_sentencepiece(),
+        )
+        values = ids.flat_values.numpy().astype("int32")
+        rows = np.split(values, ids.row_splits.numpy()[1:-1])
         return rows if is_batch else rows[0]
 
-    def _tokenize_python(self, texts):
-        """Token ids of each text, one `np.int32` array per text."""
-        # Split every text at the special tokens, then encode all the plain
-        # parts in one SentencePiece call.
-        split_texts = [
-            self._special_regex.split(text.replace("\x00", "")) for text in texts
-        ]
-        plain_parts = [
-            normalize_text(part) if self.lowercase else part
-            for parts in split_texts
-            for part in parts[::2]
-        ]
-        encoded = iter(self._processor.encode(plain_parts))
-        rows = []
-        for parts in split_texts:
-            ids = []
-            for index, part in enumerate(parts):
-                if index % 2:
-                    ids.append(self._special_ids[part])
-                else:
-                    ids.extend(next(encoded))
-            rows.append(np.asarray(ids, dtype="int32"))
-        return rows
+    def _eager_sentencepiece(self):
+        """The SentencePiece op for eager calls, built once per vocabulary."""
+        if self._eager_op is None:
+            self._eager_op = self._get_tf_tokenizer()
+        return self._eager_op
 
     def _get_tf_tokenizer(self):
         # A new op resource inside each traced graph: one cached across
@@ -274,10 +270,10 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
 
         return tf_text.SentencepieceTokenizer(model=self.proto, out_type=tf.int32)
 
-    def _tokenize_tf(self, texts):
+    def _tokenize_tf(self, texts, sentencepiece_op):
         return tokenize_in_graph(
             texts,
-            self._processor,
+            sentencepiece_op,
             self._special_ids,
             self._special_regex.pattern,
             self.lowercase,

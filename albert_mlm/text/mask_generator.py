@@ -1,10 +1,24 @@
 """Dynamic masking for masked-LM training: choose positions, then corrupt them."""
 
-from albert_mlm.argument_checks import require_positive_int, require_rate
+import numpy as np
+
+from albert_mlm.argument_checks import (
+    require_choice,
+    require_positive_int,
+    require_rate,
+)
+from albert_mlm.text.word_spans import WORD_START, WordSpanSelector
+
+MASK_STRATEGIES = ("token", "whole_word", "ngram")
 
 
 def validate_masking_arguments(
-    mask_selection_rate, mask_selection_length, mask_token_rate, random_token_rate
+    mask_selection_rate,
+    mask_selection_length,
+    mask_token_rate,
+    random_token_rate,
+    mask_strategy="token",
+    max_ngram=3,
 ):
     """Raise `ValueError` naming the first invalid masking argument."""
     require_rate("mask_selection_rate", mask_selection_rate)
@@ -16,6 +30,8 @@ def validate_masking_arguments(
             "`mask_token_rate + random_token_rate` must be at most 1. Received: "
             f"mask_token_rate={mask_token_rate}, random_token_rate={random_token_rate}"
         )
+    require_choice("mask_strategy", mask_strategy, MASK_STRATEGIES)
+    require_positive_int("max_ngram", max_ngram)
 
 
 # Far above float64's error on rate * n (n < 2**20), far below any real
@@ -26,15 +42,28 @@ _ROUNDING_MARGIN = 1e-9
 class MaskGenerator:
     """Selects tokens to predict and replaces them, BERT style.
 
-    In each row, `ceil(mask_selection_rate * n)` of the `n` selectable tokens
-    (any id not in `unselectable_token_ids`), at most `mask_selection_length`,
-    are chosen uniformly at random. A chosen token becomes `[MASK]` with
-    probability `mask_token_rate`, a uniformly random id with probability
-    `random_token_rate`, and otherwise stays as it was. Every call draws anew.
+    Each row has a budget of `ceil(mask_selection_rate * n)` of its `n`
+    selectable tokens (any id not in `unselectable_token_ids`), at most
+    `mask_selection_length`, spent by `mask_strategy`:
+
+    - `"token"` (KerasHub's): exactly the budget, single tokens, uniformly;
+    - `"whole_word"` (ALBERT's): whole words, uniformly, while they fit;
+    - `"ngram"` (ALBERT's): spans of 1 to `max_ngram` whole words, n words
+      with probability proportional to 1/n, while they fit.
+
+    (Words and spans: see `WordSpanSelector`.) Each selected token becomes
+    `[MASK]` with probability `mask_token_rate`, a uniformly random id with
+    probability `random_token_rate`, and otherwise stays as it was. Every
+    call draws anew.
 
     Vectorised over the batch with TensorFlow ops (sort-based ranking), which
     keeps `tf.data` pipelines fast; tensorflow-text's `RandomItemSelector`
     picks the same counts but loops over rows.
+
+    Args:
+        word_starts: for the word strategies, a boolean array over the
+            vocabulary marking the pieces that begin a word
+            (`word_start_table`); unused by `"token"`.
 
     Example:
     >>> import tensorflow as tf
@@ -54,6 +83,9 @@ class MaskGenerator:
         mask_selection_length=96,
         mask_token_rate=0.8,
         random_token_rate=0.1,
+        mask_strategy="token",
+        max_ngram=3,
+        word_starts=None,
     ):
         self.vocabulary_size = require_positive_int("vocabulary_size", vocabulary_size)
         self.mask_token_id = mask_token_id
@@ -62,11 +94,37 @@ class MaskGenerator:
         self.mask_selection_length = mask_selection_length
         self.mask_token_rate = mask_token_rate
         self.random_token_rate = random_token_rate
+        self.mask_strategy = mask_strategy
+        self.max_ngram = max_ngram
         validate_masking_arguments(
             mask_selection_rate,
             mask_selection_length,
             mask_token_rate,
             random_token_rate,
+            mask_strategy,
+            max_ngram,
+        )
+        if mask_strategy == "token":
+            self._select_in_budget = _select_tokens
+            return
+        if word_starts is None:
+            raise ValueError(
+                f"`mask_strategy={mask_strategy!r}` needs `word_starts`, the "
+                "pieces of the vocabulary that begin a word (`word_start_table`)."
+            )
+        if not np.any(word_starts):
+            raise ValueError(
+                f"`mask_strategy={mask_strategy!r}` masks whole words, but no piece "
+                f"of the vocabulary begins a word (none starts with {WORD_START!r}, "
+                "SentencePiece's word-start mark; a model trained with "
+                "`add_dummy_prefix=False` or `split_by_whitespace=False` may lack "
+                "them). Use `mask_strategy='token'` or a vocabulary that marks "
+                "word starts."
+            )
+        self._select_in_budget = WordSpanSelector(
+            word_starts,
+            max_ngram=max_ngram if mask_strategy == "ngram" else 1,
+            fill_budget=mask_strategy == "whole_word",
         )
 
     def __call__(self, token_ids, seed=None):
@@ -79,28 +137,9 @@ class MaskGenerator:
         """
         import tensorflow as tf
 
-        draws = _Draws(seed)
-
+        draws = UniformDraws(seed)
+        selected, _ = self._select(token_ids, draws)
         batch_size, length = tf.shape(token_ids)[0], tf.shape(token_ids)[1]
-        selectable = tf.ones_like(token_ids, dtype=tf.bool)
-        for token_id in self.unselectable_token_ids:
-            selectable &= tf.not_equal(token_ids, token_id)
-        # The decimal ceil(rate * n): float64, less a margin far above its
-        # rounding error, so 0.07 * 100 (7.000000000000001) selects 7, not 8.
-        num_selectable = tf.reduce_sum(tf.cast(selectable, tf.float64), axis=1)
-        product = num_selectable * self.mask_selection_rate
-        num_to_select = tf.minimum(
-            tf.cast(tf.math.ceil(product - _ROUNDING_MARGIN), tf.int32),
-            self.mask_selection_length,
-        )
-        # Rank selectable positions by a random score; the first
-        # `num_to_select` ranks of each row are chosen.
-        scores = tf.where(
-            selectable, draws.uniform(tf.shape(token_ids)), tf.constant(2.0)
-        )
-        order = tf.argsort(scores, axis=1)
-        rank = tf.argsort(order, axis=1)
-        selected = selectable & (rank < num_to_select[:, None])
 
         draw = draws.uniform(tf.shape(token_ids))
         random_ids = draws.uniform(
@@ -138,8 +177,46 @@ class MaskGenerator:
             "mask_weights": tf.cast(weights, tf.float32),
         }
 
+    def select(self, token_ids, seed=None):
+        """The selection alone: `(selected, span_words)`, two `(batch, length)`
+        tensors: `True` at each selected token, and at each selected span's
+        first token its length in words (1 for every `"token"` selection).
 
-class _Draws:
+        With the same `seed`, `selected` is what `__call__` masks.
+        """
+        return self._select(token_ids, UniformDraws(seed))
+
+    def _select(self, token_ids, draws):
+        import tensorflow as tf
+
+        selectable = tf.ones_like(token_ids, dtype=tf.bool)
+        for token_id in self.unselectable_token_ids:
+            selectable &= tf.not_equal(token_ids, token_id)
+        # The decimal ceil(rate * n): float64, less a margin far above its
+        # rounding error, so 0.07 * 100 (7.000000000000001) selects 7, not 8.
+        num_selectable = tf.reduce_sum(tf.cast(selectable, tf.float64), axis=1)
+        product = num_selectable * self.mask_selection_rate
+        budget = tf.minimum(
+            tf.cast(tf.math.ceil(product - _ROUNDING_MARGIN), tf.int32),
+            self.mask_selection_length,
+        )
+        return self._select_in_budget(token_ids, selectable, budget, draws)
+
+
+def _select_tokens(token_ids, selectable, budget, draws):
+    """`budget` selectable tokens per row, uniformly: the `"token"` strategy."""
+    import tensorflow as tf
+
+    # Rank selectable positions by a random score; the first `budget` ranks
+    # of each row are chosen.
+    scores = tf.where(selectable, draws.uniform(tf.shape(token_ids)), tf.constant(2.0))
+    order = tf.argsort(scores, axis=1)
+    rank = tf.argsort(order, axis=1)
+    selected = selectable & (rank < budget[:, None])
+    return selected, tf.cast(selected, tf.int32)
+
+
+class UniformDraws:
     """Uniform draws: stateful TensorFlow ops, or stateless ones whose values
     follow from `seed` and the order of the draws."""
 

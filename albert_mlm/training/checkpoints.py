@@ -55,18 +55,20 @@ def latest_checkpoint(directory):
 
 
 class Checkpoints(keras.callbacks.Callback):
-    """Counts steps, stops at `total_steps`, checkpoints at each epoch end.
+    """Counts steps, stops at `total_steps`, checkpoints every
+    `checkpoint_every` steps (at the end of the epoch that reaches them).
 
-    An epoch here is `checkpoint_every` steps. A non-finite loss raises
-    `NotFinite` at once; non-finite weights are caught before they are
-    written, so the newest checkpoint is always a usable one.
+    A non-finite loss raises `NotFinite` at once; non-finite weights are
+    caught before they are written, so the newest checkpoint is always a
+    usable one.
     """
 
-    def __init__(self, directory, start_step, total_steps):
+    def __init__(self, directory, start_step, total_steps, checkpoint_every):
         super().__init__()
         self.directory = directory
         self.step = start_step
         self.total_steps = total_steps
+        self.checkpoint_every = checkpoint_every
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
@@ -77,6 +79,8 @@ class Checkpoints(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
+        if self.step % self.checkpoint_every and self.step < self.total_steps:
+            return
         for variable in self.model.trainable_variables:
             if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
                 raise NotFinite(self.step, f"weight {variable.path!r}")

@@ -16,6 +16,8 @@ text; a model that learned anything about context must beat it.
 
 import numpy as np
 
+from albert_mlm.argument_checks import require_positive_int
+
 
 def token_counts(tokenizer, lines, batch_size=1024):
     """How often each token id occurs in a dataset of lines."""
@@ -34,7 +36,10 @@ def evaluate_masked_lm(masked_lm, batches, counts=None):
     total = loss = top1 = top5 = base1 = base5 = 0.0
     for x, labels, weights in batches:
         x = {key: value.numpy() for key, value in x.items()}  # Any backend.
-        logits = np.asarray(masked_lm.predict_on_batch(x), "float64")
+        logits = masked_lm.predict_on_batch(x)
+        if isinstance(logits, dict):  # An `AlbertPreTrainer`'s two outputs.
+            logits = logits["masked_lm"]
+        logits = np.asarray(logits, "float64")
         labels, weights = labels.numpy(), weights.numpy().astype(bool)
         logits, labels = logits[weights], labels[weights]
         shifted = logits - logits.max(axis=-1, keepdims=True)
@@ -58,3 +63,43 @@ def evaluate_masked_lm(masked_lm, batches, counts=None):
     if most_frequent is not None:
         results.update(unigram_top1=base1 / total, unigram_top5=base5 / total)
     return results
+
+
+def evaluate_sentence_order(pretrainer, batches):
+    """Sentence-order accuracy over the two-segment examples of
+    `(x, y, sample_weight)` batches made for an `AlbertPreTrainer`, or `None`
+    when they hold none."""
+    correct = total = 0
+    for x, labels, weights in batches:
+        x = {key: value.numpy() for key, value in x.items()}  # Any backend.
+        logits = np.asarray(pretrainer.predict_on_batch(x)["sentence_order"])
+        counted = weights["sentence_order"].numpy() > 0
+        predictions = logits.argmax(axis=-1)[counted]
+        correct += (predictions == labels["sentence_order"].numpy()[counted]).sum()
+        total += counted.sum()
+    return float(correct / total) if total else None
+
+
+def non_padding_fractions(examples, batch_size, num_batches):
+    """The fraction of real (non-padding) tokens in each of the first
+    `num_batches` batches of `batch_size` examples.
+
+    `examples` is a dataset of dicts with a `padding_mask` (1 or True on real
+    tokens), such as `packed_examples` or a preprocessor's `pack` gives.
+
+    Example:
+    >>> import tensorflow as tf
+    >>> examples = tf.data.Dataset.from_tensor_slices(
+    ...     {"padding_mask": [[1, 1, 1, 1], [1, 1, 0, 0]]})
+    >>> non_padding_fractions(examples, batch_size=2, num_batches=1).tolist()
+    [0.75]
+    """
+    require_positive_int("batch_size", batch_size)
+    require_positive_int("num_batches", num_batches)
+    batches = examples.batch(batch_size).take(num_batches)
+    return np.asarray(
+        [
+            np.mean(np.asarray(batch["padding_mask"], "float64"))
+            for batch in batches.as_numpy_iterator()
+        ]
+    )

@@ -30,12 +30,7 @@ import shutil
 
 import keras
 
-from albert_mlm.architectures import PRETRAINING_ARCHITECTURES
-from albert_mlm.models.albert_backbone import AlbertBackbone
-from albert_mlm.models.albert_masked_lm import AlbertMaskedLM
 from albert_mlm.presets.saving import save_task
-from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
-from albert_mlm.text.albert_tokenizer import AlbertTokenizer
 from albert_mlm.training.checkpoints import (
     Checkpoints,
     Interrupted,
@@ -44,10 +39,20 @@ from albert_mlm.training.checkpoints import (
     StopOnInterrupt,
     latest_checkpoint,
 )
-from albert_mlm.training.corpus import CorpusError, corpus_files, split_lines
-from albert_mlm.training.evaluation import evaluate_masked_lm, token_counts
+from albert_mlm.training.corpus import corpus_files
+from albert_mlm.training.document_packing import check_document_format
+from albert_mlm.training.evaluation import (
+    evaluate_masked_lm,
+    evaluate_sentence_order,
+    token_counts,
+)
+from albert_mlm.training.pretraining_data import (
+    pretraining_data,
+    token_masking_batches,
+)
+from albert_mlm.training.pretraining_model import PretrainError, build_model
+from albert_mlm.training.recipes import make_optimizer, resolved, warmup_steps
 from albert_mlm.training.training_curve import plot_training_curve
-from albert_mlm.training.vocabulary import train_vocabulary
 
 CHECKPOINT_DIR = "checkpoints"
 LOG_FILE = "training_log.csv"
@@ -57,10 +62,6 @@ OPTIONS_FILE = "pretraining.json"
 _CURVE_POINTS = 20
 # Fewer held-out lines than this give accuracy figures too noisy to compare.
 _FEW_HELD_OUT_LINES = 100
-
-
-class PretrainError(RuntimeError):
-    """A pretraining failure with a one-line, actionable message."""
 
 
 def _prepare_output(options):
@@ -89,64 +90,6 @@ def _prepare_output(options):
         ) from None
 
 
-def _build_masked_lm(options, files, log):
-    """The model and preprocessor: fresh, from --preset, or saved by a run."""
-    if options.resume or options.preset:
-        source = options.out if options.resume else options.preset
-        log(f"Model and vocabulary: from {source}.")
-        return AlbertMaskedLM.from_preset(
-            source, sequence_length=options.sequence_length, dtype=options.dtype
-        )
-    if options.config:  # Read first: a bad file fails before minutes of work.
-        architecture = _read_config(options.config)
-    else:
-        architecture = dict(PRETRAINING_ARCHITECTURES[options.architecture])
-    if options.vocab:
-        tokenizer = AlbertTokenizer(options.vocab)
-        log(f"Vocabulary: {tokenizer.vocabulary_size()} pieces from {options.vocab}.")
-    else:
-        log(f"Vocabulary: training {options.vocab_size} SentencePiece pieces...")
-        tokenizer = AlbertTokenizer(train_vocabulary(files, options.vocab_size))
-    architecture["vocabulary_size"] = tokenizer.vocabulary_size()
-    architecture["max_sequence_length"] = max(
-        architecture.get("max_sequence_length", 512), options.sequence_length
-    )
-    try:
-        backbone = AlbertBackbone(**architecture, dtype=options.dtype)
-    except TypeError as error:
-        raise PretrainError(
-            f"--config {options.config!r} does not describe an AlbertBackbone: {error}"
-        ) from None
-    preprocessor = AlbertMaskedLMPreprocessor(
-        tokenizer,
-        sequence_length=options.sequence_length,
-        mask_selection_length=max(1, math.ceil(options.sequence_length * 0.15)),
-    )
-    return AlbertMaskedLM(backbone, preprocessor)
-
-
-def _read_config(path):
-    """The `AlbertBackbone` arguments in the JSON file `--config` names."""
-    try:
-        with open(path, encoding="utf-8") as file:
-            architecture = json.load(file)
-    except OSError as error:
-        raise PretrainError(
-            f"Cannot read --config {path!r}: {error.strerror}."
-        ) from None
-    except (ValueError, RecursionError) as error:
-        raise PretrainError(
-            f"--config {path!r} is not valid JSON ({type(error).__name__}: "
-            f"{str(error)[:100]})."
-        ) from None
-    if not isinstance(architecture, dict):
-        raise PretrainError(
-            f"--config {path!r} must hold a JSON object of AlbertBackbone "
-            f"arguments. Received a {type(architecture).__name__}."
-        )
-    return architecture
-
-
 def _restore(masked_lm, checkpoints):
     """Load the newest checkpoint (weights and optimizer); its step, or 0."""
     step, path = latest_checkpoint(checkpoints)
@@ -172,43 +115,24 @@ def _restore(masked_lm, checkpoints):
     return step
 
 
-def _training_batches(train_lines, preprocessor, options):
-    """The endless, reproducible stream of masked training batches, and the
-    number of steps to train: `steps`, or `epochs` passes over the corpus."""
-    if next(iter(train_lines), None) is None:
-        raise CorpusError("The corpus has too few lines to train on; add text.")
-    total_steps = options.steps
-    if not total_steps:
-        per_pass = train_lines.batch(options.batch_size).reduce(0, lambda n, _: n + 1)
-        total_steps = (options.epochs or 1) * int(per_pass)
-    batches = train_lines.shuffle(10_000, seed=options.seed).batch(options.batch_size)
-    return _masked(batches.repeat(), preprocessor, options.seed), total_steps
-
-
-def _masked(batches, preprocessor, seed):
-    """Batches masked with seeds (`seed`, batch number): the same masks in
-    every run, so a resumed run sees the batches an unbroken one would, and
-    the map may run in parallel."""
-    import tensorflow as tf
-
-    def mask(index, texts):
-        return preprocessor(texts, seed=tf.stack([tf.constant(seed, "int64"), index]))
-
-    return batches.enumerate().map(mask, num_parallel_calls=tf.data.AUTOTUNE)
-
-
 def _interval(checkpoint_every, total_steps):
-    """Steps between checkpoints (and training-log rows): `checkpoint_every`,
-    or fewer in a short run, so that its curve has `_CURVE_POINTS` points."""
-    return max(1, min(checkpoint_every, math.ceil(total_steps / _CURVE_POINTS)))
+    """Steps between training-log rows: `checkpoint_every`, or in a short run
+    its largest divisor that gives the curve `_CURVE_POINTS` points (so that
+    checkpoints still fall on interval ends)."""
+    wanted = max(1, math.ceil(total_steps / _CURVE_POINTS))
+    return max(
+        divisor
+        for divisor in range(1, min(checkpoint_every, wanted) + 1)
+        if checkpoint_every % divisor == 0
+    )
 
 
-def _describe_split(train_lines, held_out_lines, total_steps, options, log):
-    held_out = int(held_out_lines.reduce(0, lambda n, _: n + 1))
+def _describe_data(data, options, log):
+    held_out = _count(data.held_out_lines)
     log(
-        f"Corpus: {int(train_lines.reduce(0, lambda n, _: n + 1)):,} training "
-        f"lines, {held_out:,} held out (every {options.holdout_every}th line); "
-        f"{total_steps:,} steps."
+        f"Corpus: {_count(data.train_lines):,} training lines, {held_out:,} "
+        f"held-out lines (every {options.holdout_every}th {data.unit}); "
+        f"{data.total_steps:,} steps."
     )
     if held_out < _FEW_HELD_OUT_LINES:
         log(
@@ -217,34 +141,27 @@ def _describe_split(train_lines, held_out_lines, total_steps, options, log):
         )
 
 
-def _held_out_batches(held_out_lines, preprocessor, options):
-    """Held-out batches, masked once (with their own seeds) and cached."""
-    import tensorflow as tf
-
-    batches = held_out_lines.batch(options.batch_size)
-    held_out = (
-        _masked(batches, preprocessor, options.seed + 1)
-        .take(options.evaluation_batches)
-        .cache()
-    )
-    count = int(held_out.reduce(0, lambda n, _: n + 1))  # Fills the cache.
-    if not count:
-        raise CorpusError("The corpus has too few lines to hold any out; add text.")
-    return held_out.apply(tf.data.experimental.assert_cardinality(count))
+def _count(dataset):
+    return int(dataset.reduce(0, lambda count, _: count + 1))
 
 
 def pretrain(options, log=print):
     """Run a pretraining job; returns the held-out evaluation dict."""
+    options = resolved(options)
     keras.utils.set_random_seed(options.seed)
     files = corpus_files(options.corpus)
+    if options.packing == "documents":
+        check_document_format(files)  # Warns about a likely wrong format.
     _prepare_output(options)
-    masked_lm = _build_masked_lm(options, files, log)
+    masked_lm = build_model(options, files, log)
     backbone = masked_lm.backbone
     log(
         f"Model: {backbone.count_params():,} parameters ({backbone.num_layers} "
         f"layers, {backbone.num_groups} group(s), hidden {backbone.hidden_dim}), "
         f"sequence length {masked_lm.preprocessor.sequence_length}, "
-        f"batch {options.batch_size}."
+        f"batch {options.batch_size}; recipe {options.recipe} (packing "
+        f"{options.packing}, {options.mask_strategy} masking, sentence order "
+        f"{options.sentence_order}, {options.optimizer})."
     )
     checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
     if not options.resume:
@@ -270,19 +187,18 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
 
     checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
     preprocessor = masked_lm.preprocessor
-    train_lines, held_out_lines = split_lines(files, options.holdout_every)
-    train, total_steps = _training_batches(train_lines, preprocessor, options)
-    held_out = _held_out_batches(held_out_lines, preprocessor, options)
-    _describe_split(train_lines, held_out_lines, total_steps, options, log)
+    sentence_order = options.sentence_order == "on"
+    data = pretraining_data(options, files, preprocessor, sentence_order)
+    total_steps = data.total_steps
+    _describe_data(data, options, log)
 
-    masked_lm.compile(
-        optimizer=keras.optimizers.Adam(options.learning_rate, clipnorm=1.0)
-    )
+    masked_lm.compile(optimizer=make_optimizer(options, total_steps))
     start_step = 0
     if options.resume:
         start_step = _restore(masked_lm, checkpoints)
-        # The restored optimizer state holds the old rate; the command wins.
-        masked_lm.optimizer.learning_rate = options.learning_rate
+        if warmup_steps(options, total_steps) is None:
+            # The restored state holds the old rate; the command wins.
+            masked_lm.optimizer.learning_rate = options.learning_rate
         log(f"Resuming from step {start_step} of {total_steps}.")
     steps_per_epoch = _interval(options.checkpoint_every, total_steps)
     initial_epoch = start_step // steps_per_epoch
@@ -291,7 +207,7 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
     )
     callbacks = [
         StepProgress(steps_per_epoch, total_steps),
-        Checkpoints(checkpoints, start_step, total_steps),
+        Checkpoints(checkpoints, start_step, total_steps, options.checkpoint_every),
         keras.callbacks.CSVLogger(
             os.path.join(options.out, LOG_FILE), append=options.resume
         ),
@@ -301,11 +217,11 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
     try:
         if epochs > initial_epoch:
             masked_lm.fit(
-                train.skip(start_step).prefetch(tf.data.AUTOTUNE),
+                data.train.skip(start_step).prefetch(tf.data.AUTOTUNE),
                 initial_epoch=initial_epoch,
                 epochs=epochs,
                 steps_per_epoch=steps_per_epoch,
-                validation_data=held_out,
+                validation_data=data.validation,
                 callbacks=callbacks,
                 verbose=1 if log is print else 0,
             )
@@ -324,14 +240,21 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
         ) from None
 
     interrupt.check()
-    counts = token_counts(preprocessor.tokenizer, train_lines.take(200_000))
+    counts = token_counts(preprocessor.tokenizer, data.train_lines.take(200_000))
+    held_out = token_masking_batches(data.held_out_lines, preprocessor, options)
     results = evaluate_masked_lm(masked_lm, held_out, counts)
+    if sentence_order:
+        accuracy = evaluate_sentence_order(masked_lm, data.validation)
+        if accuracy is not None:
+            results["sentence_order_accuracy"] = accuracy
     interrupt.check()
     metadata = {
         "pretraining": {
             "corpus": [os.path.basename(path) for path in files],
-            "held_out": f"every {options.holdout_every}th line",
+            "recipe": options.recipe,
+            "held_out": f"every {options.holdout_every}th {data.unit}",
             "steps": max(start_step, total_steps),
+            "warmup_steps": warmup_steps(options, total_steps),
             **{key: round(float(value), 4) for key, value in results.items()},
         }
     }

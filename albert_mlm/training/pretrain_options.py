@@ -14,18 +14,27 @@ ValueError: `steps` must be a positive integer. Received: steps=0
 import dataclasses
 import math
 
-from albert_mlm.argument_checks import require_choice, require_positive_int
+from albert_mlm.argument_checks import (
+    require_choice,
+    require_positive_int,
+    require_rate,
+)
 
 ARCHITECTURE_NAMES = ("tiny", "base", "large", "extra_large", "extra_extra_large")
 DTYPES = ("float32", "mixed_bfloat16", "bfloat16")
+RECIPES = ("line", "albert")
+PACKINGS = ("none", "documents", "lines")
+MASK_STRATEGIES = ("token", "whole_word", "ngram")
+OPTIMIZERS = ("adam", "lamb")
 # Five special pieces and at least one piece of text.
 MIN_VOCABULARY_SIZE = 6
 
 
 def _option(default, help, **cli):
-    """A field with its command-line help and argparse settings (`choices`,
-    `metavar`, `minimum`, `exclusive_group`; `cli=False` keeps it off the
-    command line)."""
+    """A field with its command-line help and settings: argparse's (`choices`,
+    `metavar`), its bounds (`minimum` for an integer, `above` or `at_least`
+    for a number, `rate` for one in [0, 1]), `exclusive_group`, and
+    `cli=False` to keep it off the command line."""
     return dataclasses.field(default=default, metadata={"help": help, **cli})
 
 
@@ -78,14 +87,76 @@ class PretrainOptions:
     )
     resume: bool = _option(False, "continue the run in --out from its last checkpoint")
     dtype: str = _option("float32", "the model's dtype policy", choices=DTYPES)
-    learning_rate: float = _option(5e-4, "Adam's learning rate", minimum=0)
+    recipe: str = _option(
+        "line",
+        "the pretraining recipe: `line` (one line per padded sequence, token "
+        "masking, Adam: the first albert_mlm recipe) or `albert` (ALBERT's: "
+        "packed document segments, n-gram masking, sentence-order prediction, "
+        "LAMB with warm-up and decay); the options below that say 'the "
+        "recipe's' default to its choice",
+        choices=RECIPES,
+    )
+    packing: str | None = _option(
+        None,
+        "how text fills sequences: `none` (one line each), `documents` "
+        "(ALBERT's segment pairs from documents, a blank line between them) or "
+        "`lines` (the same, each line a document) (default: the recipe's)",
+        choices=PACKINGS,
+    )
+    short_seq_prob: float = _option(
+        0.1, "with packing, the share of sequences given a shorter length", rate=True
+    )
+    mask_strategy: str | None = _option(
+        None,
+        "which tokens are masked: `token`, `whole_word` or `ngram` (default: "
+        "the recipe's)",
+        choices=MASK_STRATEGIES,
+    )
+    max_ngram: int = _option(
+        3, "longest n-gram, in words, of `ngram` masking", minimum=1
+    )
+    sentence_order: str | None = _option(
+        None,
+        "train sentence-order prediction too (`on` needs packing) (default: the "
+        "recipe's)",
+        choices=("on", "off"),
+    )
+    optimizer: str | None = _option(
+        None, "`adam` or `lamb` (default: the recipe's)", choices=OPTIMIZERS
+    )
+    learning_rate: float | None = _option(
+        None,
+        "the peak learning rate (default: the recipe's, 5e-4 for `line`, "
+        "0.00176 for `albert`)",
+        above=0,
+    )
+    warmup_steps: int | None = _option(
+        None,
+        "steps of linear warm-up, after which the rate decays linearly to 0 "
+        "(default: the recipe's, none for `line` (a constant rate), 2.5%% of "
+        "the steps for `albert`)",
+        minimum=0,
+    )
+    weight_decay: float | None = _option(
+        None,
+        "weight decay, never of layer norms and biases (default: the recipe's, "
+        "0 for `line`, 0.01 for `albert`)",
+        at_least=0,
+    )
+    gradient_accumulation_steps: int = _option(
+        1,
+        "steps whose gradients are summed before each update, for an effective "
+        "batch larger than memory allows",
+        minimum=1,
+    )
     holdout_every: int = _option(
         20, "hold out every N-th line for evaluation", metavar="N", minimum=2
     )
     checkpoint_every: int = _option(
         200,
-        "write a checkpoint and a training-log row every N steps (more often "
-        "in a run of fewer than 20 N steps, so its curve has 20 points)",
+        "write a checkpoint and a training-log row every N steps (log rows "
+        "more often in a run of fewer than 20 N steps, so its curve has about "
+        "20 points)",
         metavar="N",
         minimum=1,
     )
@@ -104,26 +175,47 @@ class PretrainOptions:
             )
         for field in dataclasses.fields(self):
             value = getattr(self, field.name)
-            minimum = field.metadata.get("minimum")
-            if value is None or minimum is None:
-                continue
-            if float in getattr(field.type, "__args__", (field.type,)):
-                if not (isinstance(value, int | float) and math.isfinite(value)):
-                    raise ValueError(
-                        f"`{field.name}` must be a finite number. "
-                        f"Received: {field.name}={value!r}"
-                    )
-                if value <= minimum:
-                    raise ValueError(
-                        f"`{field.name}` must be greater than {minimum}. "
-                        f"Received: {field.name}={value!r}"
-                    )
-            elif minimum == 1:
-                require_positive_int(field.name, value)
-            elif require_positive_int(field.name, value) < minimum:
-                raise ValueError(
-                    f"`{field.name}` must be at least {minimum}. "
-                    f"Received: {field.name}={value!r}"
-                )
-        require_choice("architecture", self.architecture, ARCHITECTURE_NAMES)
-        require_choice("dtype", self.dtype, DTYPES)
+            if value is not None:
+                _check_bounds(field.name, value, field.metadata)
+        for field in dataclasses.fields(self):
+            choices = field.metadata.get("choices")
+            if choices and getattr(self, field.name) is not None:
+                require_choice(field.name, getattr(self, field.name), choices)
+
+
+def _check_bounds(name, value, metadata):
+    """Raise `ValueError` naming `name` unless `value` meets `metadata`'s bounds."""
+    if "minimum" in metadata:
+        if metadata["minimum"] >= 1:
+            require_positive_int(name, value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(
+                f"`{name}` must be an integer. Received: {name}={value!r:.40}"
+            )
+        if value < metadata["minimum"]:
+            raise ValueError(
+                f"`{name}` must be at least {metadata['minimum']}. "
+                f"Received: {name}={value!r}"
+            )
+        return
+    if metadata.get("rate"):
+        require_rate(name, value)
+        return
+    if not any(key in metadata for key in ("above", "at_least")):
+        return
+    if isinstance(value, bool) or not (
+        isinstance(value, int | float) and math.isfinite(value)
+    ):
+        raise ValueError(
+            f"`{name}` must be a finite number. Received: {name}={value!r:.40}"
+        )
+    if "above" in metadata and value <= metadata["above"]:
+        raise ValueError(
+            f"`{name}` must be greater than {metadata['above']}. "
+            f"Received: {name}={value!r}"
+        )
+    if "at_least" in metadata and value < metadata["at_least"]:
+        raise ValueError(
+            f"`{name}` must be at least {metadata['at_least']}. "
+            f"Received: {name}={value!r}"
+        )

@@ -22,14 +22,21 @@ def plot_training_curve(log_path, image_path, steps_per_epoch=1):
         return False
     steps = [(int(row["epoch"]) + 1) * steps_per_epoch for row in rows]
     figure, (loss_axis, accuracy_axis) = plt.subplots(1, 2, figsize=(10, 4))
-    for axis, metric, title in [
-        (loss_axis, "loss", "masked-token loss"),
-        (accuracy_axis, "sparse_categorical_accuracy", "masked-token accuracy"),
-    ]:
+    # An AlbertMaskedLM logs `sparse_categorical_accuracy`; an AlbertPreTrainer
+    # `masked_lm_accuracy` and `sentence_order_accuracy`, and its `loss` is
+    # the sum of both objectives'.
+    curves = [
+        (loss_axis, "loss", ""),
+        (accuracy_axis, "sparse_categorical_accuracy", ""),
+        (accuracy_axis, "masked_lm_accuracy", ""),
+        (accuracy_axis, "sentence_order_accuracy", "sentence order, "),
+    ]
+    for axis, metric, what in curves:
         for prefix, label in [("", "train"), ("val_", "held out")]:
             if prefix + metric in rows[0]:
                 values = [float(row[prefix + metric]) for row in rows]
-                axis.plot(steps, values, marker="o", label=label)
+                axis.plot(steps, values, marker="o", label=what + label)
+    for axis, title in [(loss_axis, "loss"), (accuracy_axis, "accuracy")]:
         axis.set_xlabel("step" if steps_per_epoch > 1 else "epoch")
         axis.set_title(title)
         axis.legend()
