@@ -18,6 +18,7 @@ from albert_mlm import (
     AlbertTokenizer,
 )
 
+
 def small_masked_lm(with_preprocessor=True):
     tokenizer = AlbertTokenizer.from_preset("albert_tiny_en_uncased")
     backbone = AlbertBackbone(

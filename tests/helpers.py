@@ -220,3 +220,59 @@ def pretrain_args(corpus, out, *extra):
         "--vocab-size", "40", "--config", str(DATA_DIR / "tiny_architecture.json"),
         "--sequence-length", "16", "--batch-size", "8", *extra,
     )  # fmt: skip
+
+
+# === The command line, in this process ===
+
+
+def run_cli_in_process(*args):
+    """Run `albert-mlm *args` through `albert_mlm.cli.main` in this process
+    (no interpreter start-up); returns (exit code, stdout, stderr).
+
+    An argparse error's `SystemExit` becomes its exit code, and the
+    environment variables `main` sets (JAX's cache settings) are undone.
+    """
+    import contextlib
+    import io
+
+    from albert_mlm.cli import main
+
+    saved = dict(os.environ)
+    stdout, stderr = io.StringIO(), io.StringIO()
+    try:
+        with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+            try:
+                code = main([str(arg) for arg in args])
+            except SystemExit as exit_info:
+                code = exit_info.code
+    finally:
+        for key in set(os.environ) - set(saved):
+            del os.environ[key]
+        os.environ.update(saved)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+def quiet_free_environment(**extra):
+    """The environment of a user's shell: no `TF_CPP_MIN_LOG_LEVEL`, the
+    backend under test, and `extra`."""
+    environment = {
+        key: value for key, value in os.environ.items() if key != "TF_CPP_MIN_LOG_LEVEL"
+    }
+    environment["KERAS_BACKEND"] = keras.backend.backend()
+    environment.update(extra)
+    return environment
+
+
+def quantize_quickly(model, mode="int8"):
+    """`model.quantize(mode)`, without the full `gc.collect()` Keras runs for
+    each layer it changes (most of a second each in a process holding
+    TensorFlow, JAX and torch); what is quantized is unchanged."""
+    import gc
+
+    collect = gc.collect
+    gc.collect = lambda *args, **kwargs: 0
+    try:
+        model.quantize(mode)
+    finally:
+        gc.collect = collect
+    return model

@@ -78,3 +78,16 @@ def test_presets_never_import_models_or_text():
 def test_module_fits_in_one_sitting(module):
     lines = len(MODULES[module].read_text().splitlines())
     assert lines <= MAX_MODULE_LINES, f"{module} has {lines} lines"
+
+
+def test_every_package_is_installed_with_its_data():
+    # `pip install .` (not editable) ships only what pyproject.toml lists.
+    tomllib = pytest.importorskip("tomllib")
+    with open(PACKAGE_DIR.parent / "pyproject.toml", "rb") as file:
+        setuptools = tomllib.load(file)["tool"]["setuptools"]
+    packages = {_module_name(path) for path in PACKAGE_DIR.rglob("__init__.py")}
+    assert packages <= set(setuptools["packages"])
+    presets_dir = PACKAGE_DIR.parent / setuptools["package-dir"]["albert_mlm_presets"]
+    patterns = setuptools["package-data"]["albert_mlm_presets"]
+    for notice in presets_dir.glob("*_LICENSE.txt"):
+        assert any(notice.relative_to(presets_dir).match(p) for p in patterns)

@@ -40,7 +40,9 @@ class HelpFormatter(argparse.HelpFormatter):
     """Shows an option's default after its help, where it has one."""
 
     def _get_help_string(self, action):
-        shown = action.default not in (None, False, argparse.SUPPRESS)
+        # `is` tests: a default of 0 (== False) is shown, a flag's False not.
+        shown = not any(action.default is value for value in (None, False))
+        shown = shown and action.default != argparse.SUPPRESS
         if shown and action.option_strings and "%(default)" not in action.help:
             return f"{action.help} (default: %(default)s)"
         return action.help

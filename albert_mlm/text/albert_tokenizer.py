@@ -247,10 +247,14 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         texts, is_batch = to_python_strings(inputs)
         if not texts:
             return []
-        ids = self._tokenize_tf(
-            tf.constant(texts, dtype=tf.string, shape=[len(texts)]),
-            self._eager_sentencepiece(),
-        )
+        texts = tf.constant(texts, dtype=tf.string, shape=[len(texts)])
+        try:
+            ids = self._tokenize_tf(texts, self._eager_sentencepiece())
+        except tf.errors.NotFoundError:
+            # Setting a seed (`keras.utils.set_random_seed`) clears
+            # TensorFlow's eager kernel cache, which frees the op's resource.
+            self._eager_op = None
+            ids = self._tokenize_tf(texts, self._eager_sentencepiece())
         values = ids.flat_values.numpy().astype("int32")
         rows = np.split(values, ids.row_splits.numpy()[1:-1])
         return rows if is_batch else rows[0]

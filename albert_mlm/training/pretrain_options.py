@@ -168,7 +168,7 @@ class PretrainOptions:
     def __post_init__(self):
         if isinstance(self.corpus, str):
             self.corpus = [self.corpus]
-        if not self.corpus or not all(isinstance(p, str) for p in self.corpus):
+        if not self.corpus or not all(isinstance(p, str) and p for p in self.corpus):
             raise ValueError(
                 "`corpus` must be a list of file names or glob patterns. "
                 f"Received: corpus={self.corpus!r:.80}"
