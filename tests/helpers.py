@@ -14,6 +14,7 @@ import sys
 
 import keras
 import numpy as np
+import pytest
 
 # === Test data ===
 
@@ -70,6 +71,23 @@ def to_numpy(x):
 def weight_values(model):
     """Every weight of `model`, in order, as NumPy arrays."""
     return [to_numpy(v) for v in model.weights]
+
+
+def assert_same_results(actual, expected, rel=1e-5):
+    """Equal nested results (dicts, lists, ids, pieces), their floats up to
+    `rel`: what one query gives when batched differently, or read from JSON."""
+    if isinstance(expected, float):
+        assert actual == pytest.approx(expected, rel=rel, abs=1e-12)
+    elif isinstance(expected, dict):
+        assert isinstance(actual, dict) and actual.keys() == expected.keys()
+        for key in expected:
+            assert_same_results(actual[key], expected[key], rel)
+    elif isinstance(expected, list | tuple):
+        assert isinstance(actual, list | tuple) and len(actual) == len(expected)
+        for actual_item, expected_item in zip(actual, expected):
+            assert_same_results(actual_item, expected_item, rel)
+    else:
+        assert actual == expected
 
 
 def cpu_mesh(axis_names=("batch", "model")):

@@ -42,3 +42,17 @@ def test_setup_command_fills_a_mask_with_the_shipped_preset(tmp_path):
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "[MASK] 1:" in result.stdout
+
+
+def test_fill_mask_and_score_examples_run_from_another_directory(tmp_path):
+    code = _python_block("Filling masks and scoring sentences")
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.splitlines()
+    assert len(lines) == 1 + 1 + 2 + 2  # Candidates, targets, 2 fillings, 2 scores.

@@ -60,6 +60,19 @@ It deletes and rewrites ``tests/data/transformers/`` and produces:
     ``truncation="longest_first"`` and ``max_length=12``.  Inputs are stored
     next to outputs and the file describes its own fields.
 
+``tests/data/transformers/fill_mask_and_score.json``
+    For each ``AlbertForMaskedLM`` case in ``FILL_MASK_CASES`` (loaded with
+    ``spiece.model`` beside it): ``pipeline("fill-mask")`` on texts with one
+    ``[MASK]`` (its top ``FILL_MASK_TOP_K`` ids and probabilities, special
+    tokens included, so that a test can drop those and compare the rest),
+    the pipeline's probabilities of one-piece ``targets=``, and reference
+    pseudo-log-likelihoods (PLL, Salazar et al. 2020) computed here with
+    plain loops, one forward pass per masked copy, for single texts and a
+    sentence pair: each piece's log-probability with only that piece
+    masked, and with the later pieces of its word masked too
+    (PLL-word-l2r, Kauf & Ivanova 2023; a word's later pieces are those not
+    starting with "\u2581").
+
 The script is deterministic: re-running it reproduces every file byte for
 byte.  At the end it reloads every checkpoint (with ``spiece.model`` copied
 into a temporary copy) through ``from_pretrained`` and checks the outputs
@@ -94,6 +107,7 @@ from transformers import (
     AlbertModel,
     AlbertTokenizer,
     AutoTokenizer,
+    pipeline,
 )
 
 OUTPUT_DIR = os.path.join(DATA_DIR, "transformers")
@@ -700,6 +714,145 @@ def check_tokenizer_files(tokenizer, checkpoint_dir, tmp_root):
     _log("tokenizer from config.json + spiece.model == tokenizer from saved files")
 
 
+# --- Fill-mask and pseudo-log-likelihood ---------------------------------------
+
+FILL_MASK_CASES = ("masked_lm_groups2_inner2", "masked_lm_gelu_fast_sharded")
+FILL_MASK_TOP_K = 20
+FILL_MASK_TEXTS = [
+    "the quick brown [MASK] jumped over the lazy dog.",
+    "[MASK] children remembered the strange story.",
+    "our teacher walked to the old [MASK] near the station.",
+]
+# One-piece targets whose bare spelling is no piece of the vocabulary (the
+# pipeline would look a bare piece up directly rather than tokenize it).
+FILL_MASK_TARGETS = ["fox", "dog", "cat", "river", "museum", "garden"]
+PLL_TEXTS = [
+    "the quick brown fox jumped over the lazy dog.",
+    "our neighbour explained the strange storm to the tired farmers.",
+    "Café naïve Zoë",
+]
+PLL_PAIRS = [("The cat sat.", "It was on the mat.")]
+
+
+def fill_mask_goldens(case, directory):
+    """Pipeline top-k, pipeline targets and reference PLLs for one case."""
+    model = AlbertForMaskedLM.from_pretrained(directory).eval()
+    tokenizer = AutoTokenizer.from_pretrained(directory)
+    fill_mask = pipeline("fill-mask", model=model, tokenizer=tokenizer, device="cpu")
+    top_k = []
+    for text in FILL_MASK_TEXTS:
+        found = fill_mask(text, top_k=FILL_MASK_TOP_K)
+        top_k.append(
+            {
+                "text": text,
+                "ids": [entry["token"] for entry in found],
+                "probabilities": [entry["score"] for entry in found],
+            }
+        )
+    vocabulary = tokenizer.get_vocab()
+    target_ids = []
+    for target in FILL_MASK_TARGETS:
+        (piece_id,) = tokenizer(target, add_special_tokens=False)["input_ids"]
+        if target in vocabulary:
+            raise RuntimeError(f"target {target!r} is itself a piece")
+        target_ids.append(piece_id)
+    targets = []
+    for text in FILL_MASK_TEXTS:
+        found = fill_mask(text, targets=FILL_MASK_TARGETS, top_k=len(FILL_MASK_TARGETS))
+        by_id = {entry["token"]: entry["score"] for entry in found}
+        targets.append(
+            {
+                "text": text,
+                "targets": FILL_MASK_TARGETS,
+                "ids": target_ids,
+                "probabilities": [by_id[piece_id] for piece_id in target_ids],
+            }
+        )
+    plls = [
+        reference_pll(model, tokenizer, text)
+        for text in [*PLL_TEXTS, *(list(pair) for pair in PLL_PAIRS)]
+    ]
+    _log(f"  {case}: fill-mask, targets and {len(plls)} PLLs")
+    return {"fill_mask": top_k, "targets": targets, "pll": plls}
+
+
+def reference_pll(model, tokenizer, text):
+    """PLL and PLL-word-l2r of `text` (a string or a [text, text_pair])."""
+    pair = [text] if isinstance(text, str) else text
+    encoded = tokenizer(*pair, return_token_type_ids=True)
+    input_ids = encoded["input_ids"]
+    token_type_ids = encoded["token_type_ids"]
+    pieces = tokenizer.convert_ids_to_tokens(input_ids)
+    not_scored = {tokenizer.cls_token_id, tokenizer.sep_token_id}
+    result = {"text": text, "input_ids": input_ids}
+    for variant in ("pll", "pll_word_l2r"):
+        log_probabilities = []
+        for position, piece_id in enumerate(input_ids):
+            if piece_id in not_scored:
+                continue
+            masked = list(input_ids)
+            masked[position] = tokenizer.mask_token_id
+            later = position + 1
+            while (
+                variant == "pll_word_l2r"
+                and later < len(input_ids)
+                and input_ids[later] not in not_scored
+                and not pieces[later].startswith("\u2581")
+            ):
+                masked[later] = tokenizer.mask_token_id
+                later += 1
+            with torch.no_grad():
+                logits = model(
+                    input_ids=torch.tensor([masked]),
+                    token_type_ids=torch.tensor([token_type_ids]),
+                ).logits[0, position]
+            log_probability = torch.log_softmax(logits.double(), dim=-1)[piece_id]
+            log_probabilities.append(float(log_probability))
+        result[variant] = sum(log_probabilities)
+        result[f"{variant}_per_token"] = log_probabilities
+    return result
+
+
+def write_fill_mask_goldens(checkpoint_dirs):
+    versions = {
+        name: importlib.metadata.version(name) for name in ("transformers", "torch")
+    }
+    write_json(
+        os.path.join(OUTPUT_DIR, "fill_mask_and_score.json"),
+        {
+            "description": (
+                "fill-mask pipeline outputs and reference pseudo-log-likelihoods "
+                "of the AlbertForMaskedLM test checkpoints, written by "
+                "tools/make_transformers_goldens.py."
+            ),
+            "versions": versions,
+            "fields": {
+                "fill_mask": (
+                    f"pipeline('fill-mask')(text, top_k={FILL_MASK_TOP_K}): "
+                    "'ids' and 'probabilities' of its candidates, best first, "
+                    "special tokens included."
+                ),
+                "targets": (
+                    "pipeline('fill-mask')(text, targets=targets): 'ids' (each "
+                    "target's one piece) and 'probabilities', in target order."
+                ),
+                "pll": (
+                    "'input_ids' of tokenizer(text) or tokenizer(*pair); 'pll' "
+                    "the sum over pieces ([CLS], [SEP] excluded) of log_softmax "
+                    "(float64) of the logits at the piece with only it masked; "
+                    "'pll_word_l2r' the same with the later pieces of its word "
+                    "(not starting with U+2581) masked too; '*_per_token' the "
+                    "terms."
+                ),
+            },
+            "cases": {
+                case: fill_mask_goldens(case, checkpoint_dirs[case])
+                for case in FILL_MASK_CASES
+            },
+        },
+    )
+
+
 # --- Main ------------------------------------------------------------------------
 
 
@@ -726,8 +879,12 @@ def main():
         )
 
         _log("== verification")
-        checkpoint_dirs = [verify_case(case, tmp_root) for case in CASES]
-        check_tokenizer_files(tokenizer, checkpoint_dirs[0], tmp_root)
+        checkpoint_dirs = {case: verify_case(case, tmp_root) for case in CASES}
+        check_tokenizer_files(
+            tokenizer, checkpoint_dirs["masked_lm_groups2_inner2"], tmp_root
+        )
+        _log("== fill-mask and pseudo-log-likelihood")
+        write_fill_mask_goldens(checkpoint_dirs)
 
     total = 0
     for root, _, files in os.walk(OUTPUT_DIR):

@@ -22,6 +22,7 @@ from albert_mlm.cli import (
     fill_mask_command,
     presets_command,
     pretrain_command,
+    score_command,
 )
 from albert_mlm.native_logs import filtered_native_stderr
 
@@ -38,6 +39,7 @@ def build_parser():
     commands = parser.add_subparsers(dest="command", required=True)
     for command in (
         fill_mask_command,
+        score_command,
         pretrain_command,
         evaluate_command,
         convert_command,

@@ -4,6 +4,8 @@ import warnings
 
 import keras
 
+from albert_mlm.inference.fill_mask import fill_mask
+from albert_mlm.inference.pseudo_log_likelihood import score
 from albert_mlm.layers.masked_lm_head import MaskedLMHead
 from albert_mlm.models.albert_backbone import AlbertBackbone, albert_kernel_initializer
 from albert_mlm.models.input_checks import check_masked_lm_data, check_masked_lm_inputs
@@ -261,6 +263,29 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         else:
             x = lists_to_arrays(x)
         return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def fill_mask(
+        self, texts, top_k=5, targets=None, batch_size=32, decoding="independent"
+    ):
+        """Candidates for each `[MASK]` written in `texts`, or `targets` scored
+        in its place; `decoding="joint"` fills several masks together. See
+        `albert_mlm.inference.fill_mask.fill_mask` for arguments and results.
+
+        >>> AlbertMaskedLM.from_preset("albert_tiny_en_uncased").fill_mask(
+        ...     "the [MASK] barked.", top_k=1)[0][0]["token"]
+        '...'
+        """
+        return fill_mask(self, texts, top_k, targets, batch_size, decoding)
+
+    def score(self, texts, batch_size=32, per_token=False, within_word_l2r=False):
+        """Pseudo-log-likelihood and pseudo-perplexity of each text. See
+        `albert_mlm.inference.pseudo_log_likelihood.score`.
+
+        >>> AlbertMaskedLM.from_preset("albert_tiny_en_uncased").score(
+        ...     "the dog barked.")["num_pieces"]
+        5
+        """
+        return score(self, texts, batch_size, per_token, within_word_l2r)
 
     def _require_compiled(self):
         if not self.compiled:
