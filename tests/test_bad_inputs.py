@@ -8,7 +8,11 @@ the shared tokenizer, preprocessor and models must behave as before it.
 """
 
 import dataclasses
+import functools
+import io
 import math
+import pathlib
+import random
 import re
 import time
 from collections.abc import Callable
@@ -16,6 +20,7 @@ from collections.abc import Callable
 import keras
 import numpy as np
 import pytest
+import sentencepiece
 import tensorflow as tf
 from helpers import DATA_DIR, KERAS_HUB_DIR, TINY_BACKBONE, VOCABULARY_PATH
 
@@ -26,6 +31,15 @@ from albert_mlm import (
     AlbertTokenizer,
 )
 from albert_mlm.cli import main
+from albert_mlm.models.albert_pretrainer import AlbertPreTrainer
+from albert_mlm.training.corpus import CorpusError
+from albert_mlm.training.document_packing import (
+    DocumentCount,
+    check_document_format,
+    packed_examples,
+)
+from albert_mlm.training.pretrain_options import PretrainOptions
+from albert_mlm.training.recipes import resolved
 
 PAD, CLS, SEP, MASK = 0, 2, 3, 4
 SEQUENCE_LENGTH = 16
@@ -57,6 +71,16 @@ class Gives:
     check: Callable
 
 
+@dataclasses.dataclass(frozen=True)
+class Warns:
+    """The input works but is likely a mistake: the call warns `type` with
+    `fragment` in its message, and `check(result, subjects)` holds."""
+
+    type: type
+    fragment: str
+    check: Callable
+
+
 @dataclasses.dataclass
 class Subjects:
     tokenizer: AlbertTokenizer
@@ -64,10 +88,11 @@ class Subjects:
     backbone: AlbertBackbone
     masked_lm: AlbertMaskedLM
     bare_masked_lm: AlbertMaskedLM  # No preprocessor: takes integer dicts.
+    directory: pathlib.Path  # For the rows' corpus files.
 
 
 @pytest.fixture(scope="module")
-def subjects():
+def subjects(tmp_path_factory):
     """Objects shared by all rows, so a row that leaves state behind shows."""
     tokenizer = AlbertTokenizer(str(VOCABULARY_PATH))
     preprocessor = AlbertMaskedLMPreprocessor(
@@ -80,6 +105,7 @@ def subjects():
         backbone,
         AlbertMaskedLM(backbone, preprocessor),
         AlbertMaskedLM(backbone),
+        tmp_path_factory.mktemp("bad_inputs"),
     )
     return subjects, _state(subjects)
 
@@ -214,6 +240,102 @@ def _pair_dataset(first, second):
 
 def _cli(*argv):
     return lambda s: main(list(argv))
+
+
+# === Pretraining inputs ===
+
+NO_CORPUS = str(DATA_DIR / "none.txt")  # Refused options fail before reading it.
+LONG_SENTENCE = "the quick brown fox jumped over the lazy dog near the river bank."
+
+
+def _corpus(s, text):
+    """A corpus file holding `text`."""
+    path = s.directory / f"corpus_{abs(hash(text))}.txt"
+    path.write_text(text)
+    return str(path)
+
+
+def _cli_pretrain(*extra, corpus=None):
+    """`albert-mlm pretrain` with `extra` flags, on `corpus` text if given."""
+
+    def call(s):
+        path = _corpus(s, corpus) if corpus is not None else NO_CORPUS
+        out = s.directory / f"out_{abs(hash(extra))}"
+        return main(["pretrain", "--corpus", path, "--out", str(out), *extra])
+
+    return call
+
+
+def _options(**settings):
+    return resolved(PretrainOptions(corpus=[NO_CORPUS], out="unused", **settings))
+
+
+def _packed(s, text, **settings):
+    """The packed examples of a corpus holding `text`, masked as one batch."""
+    examples = packed_examples(
+        _corpus(s, text), s.tokenizer, SEQUENCE_LENGTH, seed=0, **settings
+    )
+    batch = next(iter(examples.batch(64)))
+    inputs = {key: batch[key] for key in ("token_ids", "segment_ids", "padding_mask")}
+    return _np(batch), _np(s.preprocessor.mask(inputs, seed=[0, 0]))
+
+
+def _one_masked_lm_example(packed, s):
+    """One segment, `[CLS] A [SEP]`: no sentence order, tokens to predict."""
+    (examples, (_, _, weights)) = packed
+    assert examples["token_ids"].shape[0] == 1
+    assert examples["segment_ids"].max() == 0
+    assert examples["sentence_order_weight"].tolist() == [0.0]
+    assert weights.sum() >= 1
+
+
+def _cut_to_sequence_length(packed, s):
+    """Not split over several examples: one, cut to `SEQUENCE_LENGTH` tokens,
+    a contiguous run of the sentence's."""
+    _one_masked_lm_example(packed, s)
+    token_ids = packed[0]["token_ids"][0]
+    assert packed[0]["padding_mask"].sum() == SEQUENCE_LENGTH
+    assert token_ids[[0, -1]].tolist() == [CLS, SEP]
+    sentence = s.tokenizer(LONG_SENTENCE).tolist()
+    kept = token_ids[1:-1].tolist()
+    assert len(sentence) > len(kept) == SEQUENCE_LENGTH - 2
+    starts = [i for i in range(len(sentence)) if sentence[i : i + len(kept)] == kept]
+    assert starts, (kept, sentence)
+
+
+def _one_document_of_three(count, s):
+    assert count == DocumentCount(documents=1, sentences=3)
+
+
+@functools.cache
+def _vocabulary_without_word_starts():
+    """A SentencePiece model with no "▁" piece: trained on text without
+    spaces, with no dummy prefix."""
+    rng = random.Random(0)
+    words = "the quick brown fox jumped over lazy dog cat sat near river".split()
+    lines = ["".join(rng.choice(words) for _ in range(8)) for _ in range(200)]
+    model = io.BytesIO()
+    sentencepiece.SentencePieceTrainer.train(
+        sentence_iterator=iter(lines),
+        model_writer=model,
+        vocab_size=60,
+        add_dummy_prefix=False,
+        pad_id=0,
+        unk_id=1,
+        bos_id=-1,
+        eos_id=-1,
+        control_symbols=["[CLS]", "[SEP]"],
+        user_defined_symbols=["[MASK]"],
+        num_threads=1,
+        minloglevel=2,
+    )
+    return model.getvalue()
+
+
+def _vocabulary_file(s):
+    path = s.directory / "no_word_starts.spm"
+    path.write_bytes(_vocabulary_without_word_starts())
+    return str(path)
 
 
 TABLE = [
@@ -718,6 +840,132 @@ TABLE = [
         ),
         id="preprocessor-init-string-max-ngram",
     ),
+    pytest.param(
+        lambda s: AlbertMaskedLMPreprocessor(s.tokenizer, max_ngram=0),
+        Raises(
+            ValueError, "`max_ngram` must be a positive integer. Received: max_ngram=0"
+        ),
+        id="preprocessor-init-zero-max-ngram",
+    ),
+    pytest.param(
+        lambda s: AlbertMaskedLMPreprocessor(
+            AlbertTokenizer(_vocabulary_without_word_starts()),
+            mask_strategy="whole_word",
+        ),
+        Raises(
+            ValueError,
+            "`mask_strategy='whole_word'` masks whole words, but no piece of the "
+            "vocabulary begins a word (none starts with '▁'",
+        ),
+        id="preprocessor-init-whole-word-vocabulary-without-word-starts",
+    ),
+    # --- ALBERT's pretraining: packing, options, the pretrainer ---
+    pytest.param(
+        lambda s: check_document_format(
+            [_corpus(s, "The cat sat.\nIt purred.\nA dog ran.\n")]
+        ),
+        Warns(
+            UserWarning,
+            "No blank line separates documents",
+            _one_document_of_three,
+        ),
+        id="packing-documents-format-corpus-without-blank-lines",
+    ),
+    pytest.param(
+        lambda s: _packed(s, "The cat sat on the mat.\n"),
+        Gives(_one_masked_lm_example),
+        id="valid-packing-one-sentence-document-gives-masked-lm-examples",
+    ),
+    pytest.param(
+        lambda s: _packed(s, LONG_SENTENCE + "\n", short_seq_prob=0.0),
+        Gives(_cut_to_sequence_length),
+        id="valid-packing-sentence-longer-than-sequence-length-is-cut",
+    ),
+    pytest.param(
+        lambda s: packed_examples(
+            _corpus(s, "a.\n"), s.tokenizer, SEQUENCE_LENGTH, 0, short_seq_prob=-0.1
+        ),
+        Raises(
+            ValueError,
+            "`short_seq_prob` must be a number in [0, 1]. Received: "
+            "short_seq_prob=-0.1",
+        ),
+        id="packing-negative-short-seq-prob",
+    ),
+    pytest.param(
+        lambda s: _options(short_seq_prob=1.5),
+        Raises(ValueError, "Received: short_seq_prob=1.5"),
+        id="pretrain-options-short-seq-prob-above-one",
+    ),
+    pytest.param(
+        lambda s: _options(max_ngram=0),
+        Raises(ValueError, "`max_ngram` must be a positive integer"),
+        id="pretrain-options-zero-max-ngram",
+    ),
+    pytest.param(
+        lambda s: _options(mask_strategy="span"),
+        Raises(ValueError, "`mask_strategy` must be one of"),
+        id="pretrain-options-unknown-mask-strategy",
+    ),
+    pytest.param(
+        lambda s: _options(sentence_order="on", packing="none"),
+        Raises(
+            ValueError,
+            "`sentence_order='on'` needs segment pairs: choose a packing, "
+            "`documents` or `lines`. Received: packing='none'",
+        ),
+        id="pretrain-options-sentence-order-without-packing",
+    ),
+    pytest.param(
+        lambda s: _options(sentence_order="on", packing="lines"),
+        Raises(ValueError, "needs documents of several sentences"),
+        id="pretrain-options-sentence-order-with-one-line-documents",
+    ),
+    pytest.param(
+        lambda s: AlbertPreTrainer(s.backbone, s.preprocessor).fit(
+            ["", "\n \n"], verbose=0
+        ),
+        Raises(CorpusError, "The documents hold no text, only blank lines."),
+        id="pretrainer-fit-blank-documents",
+    ),
+    pytest.param(
+        lambda s: AlbertPreTrainer(s.backbone, s.preprocessor).fit(
+            (["the cat sat."], ["it purred."]), verbose=0
+        ),
+        Raises(TypeError, "AlbertPreTrainer reads documents, not sentence pairs"),
+        id="pretrainer-fit-sentence-pairs",
+    ),
+    pytest.param(
+        _cli_pretrain("--short-seq-prob", "1.5"),
+        Exits(1, "error: `short_seq_prob` must be a number in [0, 1]"),
+        id="cli-pretrain-short-seq-prob-above-one",
+    ),
+    pytest.param(
+        _cli_pretrain("--max-ngram", "0"),
+        Exits(2, "argument --max-ngram: must be at least 1, got 0"),
+        id="cli-pretrain-zero-max-ngram",
+    ),
+    pytest.param(
+        _cli_pretrain("--mask-strategy", "span"),
+        Exits(2, "argument --mask-strategy: invalid choice: 'span'"),
+        id="cli-pretrain-unknown-mask-strategy",
+    ),
+    pytest.param(
+        _cli_pretrain("--sentence-order", "on", "--packing", "none"),
+        Exits(1, "`sentence_order='on'` needs segment pairs"),
+        id="cli-pretrain-sentence-order-without-packing",
+    ),
+    pytest.param(
+        lambda s: _cli_pretrain(
+            "--mask-strategy",
+            "whole_word",
+            "--vocab",
+            _vocabulary_file(s),
+            corpus="the cat sat.\n",
+        )(s),
+        Exits(1, "`mask_strategy='whole_word'` masks whole words"),
+        id="cli-pretrain-whole-word-vocabulary-without-word-starts",
+    ),
 ]
 
 
@@ -728,6 +976,10 @@ def test_bad_input(subjects, capsys, call, expected):
         with pytest.raises(expected.type, match=re.escape(expected.fragment)) as info:
             call(s)
         assert type(info.value) is expected.type
+    elif isinstance(expected, Warns):
+        with pytest.warns(expected.type, match=re.escape(expected.fragment)):
+            result = call(s)
+        expected.check(result, s)
     elif isinstance(expected, Exits):
         try:
             status = call(s)
@@ -754,5 +1006,8 @@ def test_table_covers_every_entry_point():
         "masked-lm",
         "cli",
         "valid",
+        "packing",
+        "pretrain-options",
+        "pretrainer",
     ):
         assert any(i.startswith(prefix) for i in ids), prefix

@@ -1,10 +1,13 @@
 """ALBERT's pretraining task: masked-LM and sentence-order prediction."""
 
 import keras
+import numpy as np
 from keras import ops
 
 from albert_mlm.models.albert_backbone import albert_kernel_initializer
 from albert_mlm.models.albert_masked_lm import AlbertMaskedLM
+from albert_mlm.models.input_checks import check_masked_lm_data
+from albert_mlm.training.pretraining_data import document_batches
 
 # transformers' `AlbertSOPHead` classifies into in order (0) or swapped (1).
 SENTENCE_ORDER_CLASSES = 2
@@ -20,24 +23,39 @@ class AlbertPreTrainer(AlbertMaskedLM):
     (0) or swapped (1): transformers' `AlbertForPreTraining`'s
     `sop_classifier`. Called, it returns
     `{"masked_lm": (batch, mask_positions, vocabulary), "sentence_order":
-    (batch, 2)}` logits; `fit` takes preprocessed batches with labels
+    (batch, 2)}` logits. With a preprocessor, `fit` and `evaluate` take raw
+    documents (see `fit`); without, preprocessed batches with labels
     `{"masked_lm": ids, "sentence_order": 0 or 1}` and the matching sample
-    weights (`albert_mlm.training.pretraining_data` makes them from text).
-    Presets saved from it load as `AlbertPreTrainer`, `AlbertMaskedLM` and
-    `AlbertBackbone`.
+    weights. Presets saved from it load as `AlbertPreTrainer`,
+    `AlbertMaskedLM` and `AlbertBackbone`.
 
     Args: those of `AlbertMaskedLM`.
 
     Example:
-    >>> from albert_mlm import AlbertBackbone
-    >>> backbone = AlbertBackbone(vocabulary_size=100, num_layers=2, num_heads=2,
-    ...     embedding_dim=8, hidden_dim=16, intermediate_dim=32)
+    >>> from albert_mlm import (AlbertBackbone, AlbertMaskedLMPreprocessor,
+    ...     AlbertTokenizer)
+    >>> tokenizer = AlbertTokenizer.from_preset("albert_tiny_en_uncased")
+    >>> backbone = AlbertBackbone(vocabulary_size=tokenizer.vocabulary_size(),
+    ...     num_layers=2, num_heads=2, embedding_dim=8, hidden_dim=16,
+    ...     intermediate_dim=32)
     >>> outputs = AlbertPreTrainer(backbone)({"token_ids": np.ones((2, 6), "int32"),
     ...     "segment_ids": np.zeros((2, 6), "int32"),
     ...     "padding_mask": np.ones((2, 6), "int32"),
     ...     "mask_positions": np.array([[1, 2], [3, 0]])})
     >>> [tuple(outputs[key].shape) for key in ("masked_lm", "sentence_order")]
-    [(2, 2, 100), (2, 2)]
+    [(2, 2, 8000), (2, 2)]
+
+    Trained on documents, one sentence per line:
+    >>> preprocessor = AlbertMaskedLMPreprocessor(tokenizer, sequence_length=16,
+    ...     mask_selection_length=4, mask_strategy="ngram")
+    >>> pretrainer = AlbertPreTrainer(backbone, preprocessor)
+    >>> documents = ["the cat sat.\\nit purred.\\nthen it slept.",
+    ...     "a dog ran.\\nit barked at the moon."]
+    >>> history = pretrainer.fit(documents, batch_size=2, epochs=2, seed=0,
+    ...     verbose=0)
+    >>> sorted(history.history)  # doctest: +NORMALIZE_WHITESPACE
+    ['loss', 'masked_lm_accuracy', 'masked_lm_loss', 'sentence_order_accuracy',
+     'sentence_order_loss']
     """
 
     preset_classes = ("AlbertPreTrainer", "AlbertMaskedLM")
@@ -106,3 +124,106 @@ class AlbertPreTrainer(AlbertMaskedLM):
                 "sentence_order": [keras.metrics.SparseCategoricalAccuracy("accuracy")],
             }
         super().compile(optimizer, loss, weighted_metrics=weighted_metrics, **kwargs)
+
+    # === Raw documents ===
+
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        sample_weight=None,
+        *,
+        seed=None,
+        **kwargs,
+    ):
+        """`AlbertMaskedLM.fit`; raw text is read as documents.
+
+        With a preprocessor, `x` may be documents: a list of strings, or a
+        `tf.data.Dataset` of strings or of batches of them, each string one
+        document whose lines are its sentences. They are packed into
+        sentence pairs as `albert-mlm pretrain --packing documents` packs a
+        corpus (`albert_mlm.training.document_packing`; a sentence longer
+        than `sequence_length` is cut), masked by the preprocessor's
+        `mask_strategy`, labelled for sentence order and batched by
+        `batch_size` (32 by default). An epoch is the batches of one pass
+        over the documents, unless `steps_per_epoch` says otherwise; each
+        pass packs, swaps and masks anew. A document of one sentence gives
+        masked-LM examples only; when no document has two, this warns and
+        only the masked LM trains. `validation_data` may be documents too,
+        packed and masked the same way for every epoch.
+
+        Args:
+            seed: with documents, an integer that fixes the packing, swaps,
+                shuffling and masking; `None` draws one.
+        """
+        if not self._reads_documents(x):
+            return super().fit(x, y, batch_size, sample_weight, **kwargs)
+        check_masked_lm_data(self, x, batch_size)
+        self._require_compiled()
+        batch_size, seed = batch_size or 32, _seed(seed)
+        x, steps = document_batches(
+            _documents(x),
+            self.preprocessor,
+            batch_size,
+            seed,
+            shuffle=kwargs.pop("shuffle", True),
+        )
+        kwargs.setdefault("steps_per_epoch", steps)
+        if self._reads_documents(kwargs.get("validation_data")):
+            kwargs["validation_data"], _ = document_batches(
+                _documents(kwargs["validation_data"]),
+                self.preprocessor,
+                batch_size,
+                seed + 1,
+                endless=False,
+            )
+        return super().fit(x, shuffle=False, **kwargs)
+
+    def evaluate(
+        self, x=None, y=None, batch_size=None, sample_weight=None, seed=None, **kwargs
+    ):
+        """`AlbertMaskedLM.evaluate`; raw text is read as documents, one pass
+        packed and masked as `fit` does (`seed` fixes both; `None` draws)."""
+        if not self._reads_documents(x):
+            return super().evaluate(x, y, batch_size, sample_weight, seed, **kwargs)
+        check_masked_lm_data(self, x, batch_size)
+        self._require_compiled()
+        x, _ = document_batches(
+            _documents(x), self.preprocessor, batch_size or 32, _seed(seed), False
+        )
+        return super().evaluate(x, **kwargs)
+
+    def _reads_documents(self, x):
+        """Whether `x` is raw text, which this task reads as documents."""
+        import tensorflow as tf
+
+        if self.preprocessor is None:
+            return False
+        if isinstance(x, tf.data.Dataset):
+            specs = tf.nest.flatten(x.element_spec)
+            return all(getattr(spec, "dtype", None) == tf.string for spec in specs)
+        if isinstance(x, tuple):  # Text pairs, or `(x, y)` of integer dicts.
+            return bool(x) and isinstance(x[0], list | np.ndarray)
+        return isinstance(x, list | np.ndarray)
+
+
+def _documents(x):
+    """Raw documents as a `tf.data.Dataset` of strings."""
+    import tensorflow as tf
+
+    if isinstance(x, tuple):
+        raise TypeError(
+            "AlbertPreTrainer reads documents, not sentence pairs: pass a list "
+            "of documents, each a string with one sentence per line, and it "
+            "pairs the sentences itself. Received a tuple."
+        )
+    return (
+        x if isinstance(x, tf.data.Dataset) else tf.data.Dataset.from_tensor_slices(x)
+    )
+
+
+def _seed(seed):
+    """`seed`, or a random one drawn from NumPy's global generator (which
+    `keras.utils.set_random_seed` seeds)."""
+    return int(np.random.randint(2**31 - 1)) if seed is None else seed

@@ -1,19 +1,18 @@
 r"""A text corpus as a stream of ALBERT pretraining examples, packed and unmasked.
 
-`packed_examples` reads the files line by line (never whole), tokenizes the
-sentences a block at a time, and builds ALBERT's sentence-order instances
-(`sentence_order_instances.py`): `[CLS] A [SEP] B [SEP]`, B the text that
-follows A in one document, A and B swapped half of the time.
+`packed_examples` reads the files (or a dataset of documents) line by line,
+tokenizes the sentences a block at a time, and builds ALBERT's sentence-order
+instances (`sentence_order_instances.py`): `[CLS] A [SEP] B [SEP]`, B the text
+that follows A in one document, A and B swapped half of the time.
 
 Design:
 - **Packing.** A chunk that reaches the end of a document before its target
   length takes in the next document's sentences, so short documents share a
   sequence instead of each padding one (on a corpus of one-line documents,
   about 99% of tokens are real without short sequences, about 95% with the
-  default 10%, against 13% for one line per 128-token sequence). Sentence-order
-  prediction stays
-  meaningful: A and B are split only at a sentence boundary inside one
-  document, so the A|B junction is always a true continuation (other
+  default 10%, against 13% for one line per 128-token sequence). Sentence
+  order stays meaningful: A and B are split only at a sentence boundary inside
+  one document, so the A|B junction is always a true continuation (other
   documents may sit at the outer ends of A and B). A chunk with no such
   boundary (one-line documents, a one-sentence document) becomes one segment
   `[CLS] A [SEP]` with `sentence_order_weight` 0: a masked-LM example only.
@@ -64,10 +63,7 @@ from albert_mlm.argument_checks import (
 )
 from albert_mlm.text.albert_tokenizer import AlbertTokenizer
 from albert_mlm.training.corpus import CorpusError, corpus_files
-from albert_mlm.training.sentence_order_instances import (
-    MIN_SEQUENCE_LENGTH,
-    instances,
-)
+from albert_mlm.training.sentence_order_instances import MIN_SEQUENCE_LENGTH, instances
 
 DOCUMENT_FORMATS = ("documents", "lines")
 # Sentences per SentencePiece call: one call per block is much faster than
@@ -101,7 +97,9 @@ def packed_examples(
 
     Args:
         files: corpus file names or glob patterns (or one of them); every
-            file must be non-empty UTF-8 text (checked once, up front).
+            file must be non-empty UTF-8 text (checked once, up front). Or a
+            `tf.data.Dataset` of documents (strings, or batches of them),
+            each read as a file: its lines are its sentences.
         tokenizer: an `AlbertTokenizer`.
         sequence_length: the packed length, at least 5 (`[CLS]`, a token of A,
             `[SEP]`, a token of B, `[SEP]`).
@@ -137,7 +135,8 @@ def packed_examples(
     if holdout_every is not None:
         require_positive_int("holdout_every", holdout_every)
     if next(_sentences(files, document_format), None) is None:
-        raise CorpusError(f"The corpus files {files} hold no text, only blank lines.")
+        what = f"corpus files {files}" if isinstance(files, list) else "documents"
+        raise CorpusError(f"The {what} hold no text, only blank lines.")
 
     def stream():
         passes = itertools.count() if epochs is None else range(epochs)
@@ -213,27 +212,48 @@ def _example(first, second, swapped, tokenizer, sequence_length):
 
 
 def _checked_files(files):
+    """Checked corpus file names, or a dataset of documents, unbatched."""
+    import tensorflow as tf
+
+    if isinstance(files, tf.data.Dataset):
+        spec = files.element_spec
+        if not (isinstance(spec, tf.TensorSpec) and spec.dtype == tf.string):
+            raise TypeError(
+                "A dataset of documents must yield strings or batches of them. "
+                f"Received elements of spec {spec}."
+            )
+        return files.unbatch() if spec.shape.rank else files
     if isinstance(files, str | os.PathLike):
         files = [files]
     return corpus_files([os.fspath(path) for path in files])
 
 
+def _line_groups(files):
+    """The lines of each file, or of each document of a dataset."""
+    if not isinstance(files, list):
+        for document in files.as_numpy_iterator():
+            yield document.decode("utf-8").splitlines()
+        return
+    for path in files:
+        with open(path, encoding="utf-8") as file:
+            yield file
+
+
 def _sentences(files, document_format):
     """`(text, document number)` of each non-empty line, in corpus order.
 
-    A document ends at a blank line and at the end of a file, and in the
-    `"lines"` format after every line.
+    A document ends at a blank line and at the end of a file (or dataset
+    element), and in the `"lines"` format after every line.
     """
     one_per_line = document_format == "lines"
     document = 0
-    for path in files:
-        with open(path, encoding="utf-8") as file:
-            for line in file:
-                text = line.strip()
-                if text:
-                    yield text, document
-                if one_per_line or not text:
-                    document += 1
+    for lines in _line_groups(files):
+        for line in lines:
+            text = line.strip()
+            if text:
+                yield text, document
+            if one_per_line or not text:
+                document += 1
         document += 1
 
 

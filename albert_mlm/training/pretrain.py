@@ -106,11 +106,14 @@ def _restore(masked_lm, checkpoints):
             f"Checkpoint {path!r} cannot be loaded ({type(error).__name__}: "
             f"{error}); delete it to resume from the one before, if any."
         ) from None
-    if int(keras.ops.convert_to_numpy(masked_lm.optimizer.iterations)) != step:
+    # `iterations` counts updates: one per `gradient_accumulation_steps` steps.
+    accumulation = masked_lm.optimizer.gradient_accumulation_steps or 1
+    updates = int(keras.ops.convert_to_numpy(masked_lm.optimizer.iterations))
+    if updates != step // accumulation:
         raise PretrainError(
-            f"Checkpoint {path!r} holds the optimizer state of step "
-            f"{int(keras.ops.convert_to_numpy(masked_lm.optimizer.iterations))}, "
-            f"not {step}; it does not belong to this run."
+            f"Checkpoint {path!r} holds the optimizer state of {updates} updates, "
+            f"not {step // accumulation} (step {step}); it does not belong to "
+            "this run."
         )
     return step
 
@@ -167,8 +170,6 @@ def pretrain(options, log=print):
     if not options.resume:
         # The untrained model and its vocabulary make `--resume` possible.
         save_task(masked_lm, options.out)
-        with open(os.path.join(options.out, OPTIONS_FILE), "w") as file:
-            json.dump(dataclasses.asdict(options), file, indent=2)
         os.makedirs(checkpoints, exist_ok=True)
     with StopOnInterrupt() as interrupt:
         try:
@@ -191,6 +192,11 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
     data = pretraining_data(options, files, preprocessor, sentence_order)
     total_steps = data.total_steps
     _describe_data(data, options, log)
+    if not options.resume:  # Every choice made, the warm-up's included.
+        warmup = warmup_steps(options, total_steps)
+        with open(os.path.join(options.out, OPTIONS_FILE), "w") as file:
+            record = dataclasses.replace(options, warmup_steps=warmup)
+            json.dump(dataclasses.asdict(record), file, indent=2)
 
     masked_lm.compile(optimizer=make_optimizer(options, total_steps))
     start_step = 0

@@ -28,6 +28,8 @@ same way whatever the model was trained with.
 """
 
 import dataclasses
+import math
+import warnings
 
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 from albert_mlm.training.corpus import CorpusError, split_lines
@@ -126,6 +128,60 @@ def pretraining_data(options, files, preprocessor, sentence_order):
     return PretrainingData(
         train, total_steps, validation, held_out_lines, train_lines, unit
     )
+
+
+def document_batches(
+    documents, preprocessor, batch_size, seed, endless=True, shuffle=True
+):
+    """Documents as `AlbertPreTrainer` batches: packed into sentence-order
+    pairs (`packed_examples`), masked with the seeds `(seed, batch number)`.
+
+    Args:
+        documents: a `tf.data.Dataset` of strings, each a document whose
+            lines are its sentences.
+        endless: pass after pass, each packed anew, in full batches; or one
+            pass, its last batch maybe partial.
+        shuffle: shuffle the examples of an endless stream in a buffer.
+
+    Returns:
+        `(batches, steps)`, `steps` the number of batches of one pass.
+    """
+    import tensorflow as tf
+
+    def packed(epochs):
+        return packed_examples(
+            documents,
+            preprocessor.tokenizer,
+            preprocessor.sequence_length,
+            seed,
+            epochs=epochs,
+        )
+
+    examples, pairs = packed(1).reduce(
+        (0, 0.0),
+        lambda counts, example: (
+            counts[0] + 1,
+            counts[1] + example["sentence_order_weight"],
+        ),
+    )
+    if not pairs:
+        warnings.warn(
+            "No document has two sentences (lines), so there is no sentence "
+            "order to learn: only the masked LM trains, and the sentence-order "
+            "loss stays 0. Write each document's sentences on separate lines.",
+            stacklevel=3,
+        )
+    steps = math.ceil(int(examples) / batch_size)
+    if endless:
+        stream = packed(None)
+        if shuffle:
+            stream = stream.shuffle(min(int(examples), _SHUFFLE_BUFFER), seed=seed)
+        batches = stream.batch(batch_size, drop_remainder=True)
+    else:  # A known length: Keras then reads it to the end without warning.
+        batches = packed(1).batch(batch_size)
+        batches = batches.apply(tf.data.experimental.assert_cardinality(steps))
+    batches = _masked_pairs(batches, preprocessor, seed, sentence_order=True)
+    return batches.prefetch(tf.data.AUTOTUNE), steps
 
 
 def token_masking_batches(lines, preprocessor, options):
