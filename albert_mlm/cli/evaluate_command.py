@@ -1,4 +1,5 @@
-"""`albert-mlm evaluate`: masked-token loss and accuracy of a preset on text."""
+"""`albert-mlm evaluate`: masked-token loss and accuracy of a preset on text,
+and its accuracy on a cloze set."""
 
 from albert_mlm.cli.options import add_subcommand, positive_int
 from albert_mlm.presets.registry import DEFAULT_PRESET
@@ -10,8 +11,13 @@ def add_parser(commands):
     )
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="the model to score")
     parser.add_argument(
-        "--corpus", nargs="+", required=True, metavar="FILE",
-        help="UTF-8 text files, one text per line",
+        "--corpus", nargs="+", metavar="FILE",
+        help="UTF-8 text files, one text per line, masked at random",
+    )  # fmt: skip
+    parser.add_argument(
+        "--cloze", metavar="JSON",
+        help="a cloze set (sentences with one [MASK] and the words accepted "
+        "there, as tests/data/cloze_en.json): top-1 and top-5 accuracy",
     )  # fmt: skip
     parser.add_argument(
         "--batch-size", type=positive_int, default=64, help="texts per batch"
@@ -22,14 +28,32 @@ def add_parser(commands):
 
 
 def run(args):
+    from albert_mlm import AlbertMaskedLM
+
+    if not args.corpus and not args.cloze:
+        raise ValueError(
+            "Nothing to evaluate on: give --corpus FILE, --cloze JSON or both."
+        )
+    masked_lm = AlbertMaskedLM.from_preset(args.preset)
+    if args.corpus:
+        _evaluate_on_corpus(masked_lm, args)
+    if args.cloze:
+        from albert_mlm.training.cloze import cloze_accuracy, read_cloze_set
+
+        results = cloze_accuracy(masked_lm, read_cloze_set(args.cloze))
+        print(
+            f"cloze items {results['items']}  top-1 {results['top1']:.4f}  "
+            f"top-5 {results['top5']:.4f}"
+        )
+
+
+def _evaluate_on_corpus(masked_lm, args):
     import tensorflow as tf
 
-    from albert_mlm import AlbertMaskedLM
     from albert_mlm.training.corpus import corpus_files
     from albert_mlm.training.evaluation import evaluate_masked_lm
 
     files = corpus_files(args.corpus)
-    masked_lm = AlbertMaskedLM.from_preset(args.preset)
     tf.random.set_seed(args.seed)
     batches = (
         tf.data.TextLineDataset(files)

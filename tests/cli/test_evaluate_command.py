@@ -1,0 +1,32 @@
+"""`albert-mlm evaluate --cloze`: the cloze accuracy of a preset, as
+`training/cloze.py` computes it, and a clear error with nothing to do."""
+
+import re
+
+import pytest
+from helpers import DATA_DIR, run_cli_in_process
+
+from albert_mlm import AlbertMaskedLM
+from albert_mlm.training.cloze import cloze_accuracy, read_cloze_set
+
+
+def test_cloze_figures_are_the_module_s():
+    code, out, err = run_cli_in_process(
+        "evaluate", "--cloze", str(DATA_DIR / "cloze_en.json")
+    )
+    assert code == 0, err
+    shown = dict(re.findall(r"(items|top-1|top-5) ([0-9.]+)", out))
+    expected = cloze_accuracy(
+        AlbertMaskedLM.from_preset("albert_tiny_en_uncased"),
+        read_cloze_set(str(DATA_DIR / "cloze_en.json")),
+    )
+    assert int(shown["items"]) == expected["items"]
+    assert float(shown["top-1"]) == pytest.approx(expected["top1"], abs=5e-5)
+    assert float(shown["top-5"]) == pytest.approx(expected["top5"], abs=5e-5)
+
+
+def test_nothing_to_evaluate_is_a_one_line_error():
+    code, out, err = run_cli_in_process("evaluate")
+    assert code != 0 and not out
+    assert "--corpus" in err and "--cloze" in err
+    assert len(err.strip().splitlines()) == 1
