@@ -17,6 +17,10 @@ Run from anywhere (see benchmarks/README.md):
 
     KERAS_BACKEND=tensorflow python benchmarks/benchmark.py --architecture base
 
+With `--device cuda` (or `cpu`) it runs the device suite instead: the shapes
+ALBERT is trained at, on torch and jax, every implementation, one JSON line
+per result (see `device_suite.py`).
+
 The repository root is put on `sys.path`, so `albert_mlm` need not be
 installed. This file is the entry point; each part of the benchmark is a
 module beside it (see benchmarks/README.md).
@@ -26,6 +30,7 @@ import json
 from pathlib import Path
 
 from command_line import parse_args
+from device_suite import run_suite
 from orchestration import run_benchmark
 from report import print_report
 from workers import run_worker
@@ -35,6 +40,9 @@ def main():
     args = parse_args(description=__doc__.split("\n\n")[0])
     if args.worker:
         run_worker(args)
+        return
+    if args.device:
+        run_suite(args)
         return
     report = run_benchmark(args)
     print_report(report)

@@ -9,13 +9,16 @@ from model_configuration import (
     model_config,
 )
 from shared_inputs import MASK_SELECTION_RATE
-from workers import IMPLEMENTATIONS, WORKERS
+from workers import DEFAULT_IMPLEMENTATIONS, IMPLEMENTATIONS, WORKERS
+
+BACKENDS = ("torch", "jax")
 
 
 def parse_args(description):
-    """The parsed flags, `--mask-selection-length` resolved, all checked."""
+    """The parsed flags, defaults of the mode resolved, all checked."""
     parser = make_parser(description)
     args = parser.parse_args()
+    resolve_mode_defaults(args)
     if args.mask_selection_length is None:
         args.mask_selection_length = max(
             1, round(MASK_SELECTION_RATE * args.sequence_length)
@@ -28,7 +31,25 @@ def parse_args(description):
     for name in ("batch_size", "steps", "num_strings", "preprocess_passes", "rounds"):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be positive")
+    if args.time_budget <= 0:
+        parser.error("--time-budget must be positive")
     return args
+
+
+def resolve_mode_defaults(args):
+    """Defaults that depend on `--device` (the suite) and `--tiny`."""
+    suite = args.device is not None
+    if args.precision is None:
+        args.precision = "mixed_bfloat16" if suite else "float32"
+    if args.implementations is None:
+        args.implementations = IMPLEMENTATIONS if suite else DEFAULT_IMPLEMENTATIONS
+    if args.matmul_size is None:
+        # A GPU reaches its peak only on large products.
+        args.matmul_size = 8192 if args.device == "cuda" else 2048
+    if args.tiny:
+        args.steps = min(args.steps, 3)
+        args.warmup_steps = min(args.warmup_steps, 1)
+        args.matmul_size = min(args.matmul_size, 256)
 
 
 def make_parser(description):
@@ -42,10 +63,9 @@ def make_parser(description):
     )
     parser.add_argument(
         "--precision",
-        default="float32",
         choices=("float32", "mixed_bfloat16"),
         help="Keras dtype policy; torch.autocast(bfloat16) for transformers "
-        "(default: %(default)s)",
+        "(default: mixed_bfloat16 with --device, float32 otherwise)",
     )
     parser.add_argument(
         "--batch-size", type=int, default=32, help="(default: %(default)s)"
@@ -88,15 +108,15 @@ def make_parser(description):
     parser.add_argument(
         "--matmul-size",
         type=int,
-        default=2048,
-        help="square matrix size of the ceiling (default: %(default)s)",
+        help="square matrix size of the ceiling (default: 8192 with --device "
+        "cuda, 2048 otherwise)",
     )
     parser.add_argument(
         "--implementations",
         nargs="+",
-        default=IMPLEMENTATIONS,
         choices=IMPLEMENTATIONS,
-        help="(default: all three)",
+        help=f"(default: {' '.join(DEFAULT_IMPLEMENTATIONS)}; with --device "
+        "also transformers_compiled)",
     )
     parser.add_argument(
         "--rounds",
@@ -107,6 +127,45 @@ def make_parser(description):
     )
     parser.add_argument("--seed", type=int, default=0, help="(default: %(default)s)")
     parser.add_argument("--json", help="write every number to this JSON file")
+    suite = parser.add_argument_group(
+        "the device suite (--device): base at 256x128 and 64x512 and "
+        "extra_extra_large at 32x512, on each of --backends, every "
+        "implementation; --architecture, --batch-size and --sequence-length "
+        "are ignored"
+    )
+    suite.add_argument(
+        "--device",
+        choices=("cpu", "cuda"),
+        help="run the suite on this device instead of one configuration",
+    )
+    suite.add_argument(
+        "--backends",
+        nargs="+",
+        default=BACKENDS,
+        choices=BACKENDS,
+        help="Keras backends of the suite (default: torch jax)",
+    )
+    suite.add_argument(
+        "--time-budget",
+        type=float,
+        default=420,
+        help="seconds for the whole suite: what no longer fits is skipped "
+        "(default: %(default)s)",
+    )
+    suite.add_argument(
+        "--tiny",
+        action="store_true",
+        help="shrink every configuration (model, batch, length, steps): a "
+        "smoke test whose numbers mean nothing",
+    )
+    suite.add_argument(
+        "--jsonl",
+        help="write one JSON line per result to this file (emptied first), "
+        "each as soon as it is measured; they are printed too",
+    )
     parser.add_argument("--worker", choices=WORKERS, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
+    # A suite worker: its configurations (indices) and the suite's deadline.
+    parser.add_argument("--configurations", help=argparse.SUPPRESS)
+    parser.add_argument("--deadline", type=float, help=argparse.SUPPRESS)
     return parser

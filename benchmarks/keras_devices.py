@@ -45,6 +45,18 @@ def keras_device_peak_memory_mib():
     return None if peak is None else peak / 2**20
 
 
+def reset_keras_device_peak_memory():
+    """Start the peak anew where the backend can (torch; a JAX process keeps
+    its peak, so the device suite runs one configuration per process there)."""
+    import keras
+
+    if keras.backend.backend() == "torch":
+        import torch
+
+        if torch.cuda.is_available():
+            torch.cuda.reset_peak_memory_stats()
+
+
 def hide_gpus_from_tensorflow():
     """Under JAX or PyTorch, keep `tf.data` preprocessing off their accelerator."""
     import keras

@@ -9,10 +9,11 @@ from keras_devices import (
     hide_gpus_from_tensorflow,
     keras_device_name,
     keras_device_peak_memory_mib,
+    reset_keras_device_peak_memory,
 )
 from measuring import LEARNING_RATE, throughput, time_calls
 from model_configuration import model_config
-from shared_inputs import VOCABULARY_FILE, read_shared_inputs
+from shared_inputs import VOCABULARY_FILE, make_model_inputs, read_shared_inputs
 
 
 def run_albert_mlm(workdir, args):
@@ -29,13 +30,62 @@ def run_keras_hub(workdir, args):
     return measure_masked_lm(keras_hub.models, keras_hub.__version__, workdir, args)
 
 
-def measure_masked_lm(models, version, workdir, args):
-    """Builds `models.AlbertMaskedLM` and its preprocessor, and measures both."""
+def albert_mlm_models():
+    """This checkout's model classes, imported without TensorFlow (which
+    `import albert_mlm`'s classes load for the tokenizer): the device suite
+    runs where only keras and a backend are installed."""
+    import types
+
+    from albert_mlm.models.albert_backbone import AlbertBackbone
+    from albert_mlm.models.albert_masked_lm import AlbertMaskedLM
+    from albert_mlm.version import __version__
+
+    return types.SimpleNamespace(
+        AlbertBackbone=AlbertBackbone, AlbertMaskedLM=AlbertMaskedLM
+    ), __version__
+
+
+def keras_hub_models():
+    import keras_hub
+
+    return keras_hub.models, keras_hub.__version__
+
+
+def build_masked_lm(models, args):
+    """`models.AlbertMaskedLM` of `args`' configuration, random weights, no
+    preprocessor."""
     import keras
 
     keras.utils.set_random_seed(args.seed)
     backbone = models.AlbertBackbone(**model_config(args), dtype=args.precision)
-    model = models.AlbertMaskedLM(backbone, preprocessor=None)
+    return models.AlbertMaskedLM(backbone, preprocessor=None)
+
+
+def measure_model_steps(models_and_version, args):
+    """Train and predict tokens/s and peak device memory of one
+    configuration (the device suite: no preprocessing)."""
+    import keras
+
+    reset_keras_device_peak_memory()
+    models, version = models_and_version
+    model = build_masked_lm(models, args)
+    compile_keras_model(model)
+    batch = keras_batch(make_model_inputs(model_config(args), args))
+    return {
+        "version": version,
+        "framework": f"keras {keras.__version__} ({keras.backend.backend()})",
+        "device": keras_device_name(),
+        "jit_compile": bool(model.jit_compile),
+        "parameters": int(model.count_params()),
+        "train_tokens": measure_keras_train(model, batch, args),
+        "predict_tokens": measure_keras_predict(model, batch, args),
+        "device_peak_memory_mib": keras_device_peak_memory_mib(),
+    }
+
+
+def measure_masked_lm(models, version, workdir, args):
+    """Builds `models.AlbertMaskedLM` and its preprocessor, and measures both."""
+    model = build_masked_lm(models, args)
     preprocessor = models.AlbertMaskedLMPreprocessor(
         models.AlbertTokenizer(proto=str(VOCABULARY_FILE)),
         sequence_length=args.sequence_length,

@@ -24,14 +24,19 @@ def compute_dtype(precision):
 
 
 def run_ceiling(workdir, args):
+    """The square-matmul GFLOP/s; for one configuration (not the device
+    suite, whose configurations differ), also the model's matmuls alone."""
     import keras
 
-    model_dtype = compute_dtype(args.precision)
-    return {
-        "model_matmul_bound": {
+    ceiling = {}
+    if args.device is None:
+        model_dtype = compute_dtype(args.precision)
+        ceiling["model_matmul_bound"] = {
             "dtype": model_dtype,
             "predict_tokens": model_matmul_bound(model_config(args), args, model_dtype),
-        },
+        }
+    return {
+        **ceiling,
         "backend": keras.backend.backend(),
         "keras": keras.__version__,
         "device": keras_device_name(),

@@ -23,16 +23,28 @@ if str(REPO_ROOT) not in sys.path:
 # the published sizes use ALBERT's 30000.
 TINY_VOCABULARY_SIZE = 8000
 PUBLISHED_VOCABULARY_SIZE = 30000
+# `--tiny`: every architecture shrunk to this, for a smoke test in seconds.
+SMOKE_TEST_SHAPE = {
+    "num_layers": 2,
+    "num_heads": 2,
+    "embedding_dim": 16,
+    "hidden_dim": 32,
+    "intermediate_dim": 64,
+    "vocabulary_size": 1000,
+}
 
 
 def model_config(args):
-    """`AlbertBackbone` arguments (ours and KerasHub's) for `--architecture`."""
+    """`AlbertBackbone` arguments (ours and KerasHub's) for `--architecture`
+    (shrunk with `--tiny`)."""
     config = dict(_pretraining_architectures()[args.architecture])
-    config["vocabulary_size"] = args.vocabulary_size or (
-        TINY_VOCABULARY_SIZE
-        if args.architecture == "tiny"
-        else PUBLISHED_VOCABULARY_SIZE
-    )
+    smoke_test = getattr(args, "tiny", False)
+    if smoke_test:
+        config.update(SMOKE_TEST_SHAPE)
+    if args.vocabulary_size:
+        config["vocabulary_size"] = args.vocabulary_size
+    elif args.architecture == "tiny" and not smoke_test:
+        config["vocabulary_size"] = TINY_VOCABULARY_SIZE
     return config
 
 

@@ -8,6 +8,7 @@ import importlib.metadata
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import tempfile
@@ -73,22 +74,38 @@ def measure_in_rounds(names, workdir, args):
     return {name: combine_rounds(rounds[name]) for name in names}
 
 
-def run_in_subprocess(name, workdir):
-    """Runs the benchmark as worker `name`; its result, or why there is none."""
+def run_in_subprocess(name, workdir, extra_args=(), environment=None, timeout=None):
+    """Runs the benchmark as worker `name`; its result, or why there is none.
+
+    `extra_args` follow the parent's own flags (a repeated flag overrides);
+    `environment` adds variables; past `timeout` seconds the worker and every
+    process it started are killed.
+    """
     print(f"[benchmark] running {name} ...", file=sys.stderr, flush=True)
     command = [sys.executable, str(ENTRY_POINT), *sys.argv[1:]]
-    command += ["--worker", name, "--workdir", str(workdir)]
-    environment = dict(os.environ)
+    command += ["--worker", name, "--workdir", str(workdir), *extra_args]
+    environment = {**os.environ, **(environment or {})}
     environment.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    completed = subprocess.run(
-        command, env=environment, capture_output=True, text=True, check=False
+    process = subprocess.Popen(
+        command,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,  # Its own process group, killed as one.
     )
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.communicate()
+        return {"status": "timed out", "reason": f"killed after {timeout:.0f} s"}
     result_file = workdir / f"{name}.json"
-    if completed.returncode == 0 and result_file.exists():
+    if process.returncode == 0 and result_file.exists():
         return json.loads(result_file.read_text())
-    error_lines = [line for line in completed.stderr.splitlines() if line.strip()]
+    error_lines = [line for line in stderr.splitlines() if line.strip()]
     print("\n".join(error_lines[-15:]), file=sys.stderr)
-    reason = error_lines[-1] if error_lines else f"exit code {completed.returncode}"
+    reason = error_lines[-1] if error_lines else f"exit code {process.returncode}"
     return {"status": "failed", "reason": reason}
 
 

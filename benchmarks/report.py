@@ -94,11 +94,11 @@ def print_implementations(results):
 
 def print_ratios(report):
     """ours / theirs, then the matmul-only bound / theirs."""
-    print(f"{'ours / theirs':<22}{'train':>10}{'predict':>10}{'preprocess':>12}")
+    print(f"{'ours / theirs':<27}{'train':>10}{'predict':>10}{'preprocess':>12}")
     for name in IMPLEMENTATIONS[1:]:
         values = [report["ratios"][key][name] for key in report["ratios"]]
         cells = ["-" if v is None else f"{v:.2f}x" for v in values]
-        print(f"{'vs ' + name:<22}{cells[0]:>10}{cells[1]:>10}{cells[2]:>12}")
+        print(f"{'vs ' + name:<27}{cells[0]:>10}{cells[1]:>10}{cells[2]:>12}")
     ceiling = report["ceiling"]
     if ceiling.get("status") != "ok":
         return
@@ -110,7 +110,7 @@ def print_ratios(report):
         train = bound / 3 / result["train_tokens"]["per_second"]
         predict = bound / result["predict_tokens"]["per_second"]
         print(
-            f"{'bound vs ' + name:<22}{train:>9.2f}x{predict:>9.2f}x"
+            f"{'bound vs ' + name:<27}{train:>9.2f}x{predict:>9.2f}x"
             "  (matmuls alone / theirs: the most any implementation reaches)"
         )
 
@@ -122,3 +122,38 @@ def format_count(value):
 
 def format_fraction(value):
     return "-" if value is None else f"{100 * value:.1f}%"
+
+
+def print_suite_summary(lines):
+    """The device suite's ceilings and one row per result line."""
+    ceilings = [line for line in lines if line.get("kind") == "ceiling"]
+    for ceiling in ceilings:
+        rates = ", ".join(
+            f"{dtype} {value:,.0f} GFLOP/s"
+            for dtype, value in (ceiling.get("gflops") or {}).items()
+        )
+        failure = f"{ceiling['status']}: {ceiling.get('reason')}"
+        print(
+            f"matmul ceiling {ceiling['backend']} on {ceiling.get('device_name')}: "
+            f"{rates or failure}"
+        )
+    header = (
+        f"{'configuration':<28}{'backend':<8}{'implementation':<23}"
+        f"{'train tok/s':>13}{'MFU':>7}{'predict tok/s':>15}{'MFU':>7}{'peak MiB':>10}"
+    )
+    print(header + "\n" + "-" * len(header))
+    for line in lines:
+        if line.get("kind") != "result":
+            continue
+        shape = f"{line['architecture']} {line['batch_size']}x{line['sequence_length']}"
+        row = f"{shape:<28}{line['backend']:<8}{line['implementation']:<23}"
+        if line["status"] != "ok":
+            print(f"{row}{line['status']}: {line.get('reason')}")
+            continue
+        print(
+            f"{row}{line['train_tokens_per_second']:>13,.0f}"
+            f"{format_fraction(line['train_mfu']):>7}"
+            f"{line['predict_tokens_per_second']:>15,.0f}"
+            f"{format_fraction(line['predict_mfu']):>7}"
+            f"{format_count(line['device_peak_memory_mib']):>10}"
+        )

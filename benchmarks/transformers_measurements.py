@@ -6,33 +6,54 @@ PyTorch's and transformers' alone.
 
 from measuring import LEARNING_RATE, throughput, time_calls
 from model_configuration import model_config, transformers_config_arguments
-from shared_inputs import MASK_SELECTION_RATE, read_shared_inputs
+from shared_inputs import MASK_SELECTION_RATE, make_model_inputs, read_shared_inputs
 
 
-def run_transformers(workdir, args):
+def run_transformers(workdir, args, compiled=False):
+    inputs, strings = read_shared_inputs(workdir)
+    result = measure_transformers_steps(args, inputs, compiled)
+    result["preprocess_strings"] = measure_transformers_preprocessing(
+        workdir, strings, args
+    )
+    return result
+
+
+def run_transformers_compiled(workdir, args):
+    return run_transformers(workdir, args, compiled=True)
+
+
+def measure_transformers_steps(args, inputs=None, compiled=False):
+    """Train and predict tokens/s and peak CUDA memory of `AlbertForMaskedLM`
+    with SDPA attention, eager or under `torch.compile` (whose compilation
+    the warm-up steps absorb). `inputs`: the shared batch, else made here."""
     import torch
     import transformers
     from transformers import AlbertConfig, AlbertForMaskedLM
 
     torch.manual_seed(args.seed)
-    device = "cuda" if torch.cuda.is_available() else "cpu"
-    inputs, strings = read_shared_inputs(workdir)
-    config = AlbertConfig(**transformers_config_arguments(model_config(args)))
+    on_gpu = torch.cuda.is_available()
+    device = "cuda" if on_gpu else "cpu"
+    if on_gpu:
+        torch.cuda.reset_peak_memory_stats()
+    config = AlbertConfig(
+        **transformers_config_arguments(model_config(args)),
+        attn_implementation="sdpa",
+    )
     model = AlbertForMaskedLM(config).to(device)
+    if inputs is None:
+        inputs = make_model_inputs(model_config(args), args)
     batch = torch_batch(inputs, device)
-    train = measure_torch_train(model, batch, device, args)
-    predict = measure_torch_predict(model, batch, device, args)
-    preprocess = measure_transformers_preprocessing(workdir, strings, args)
-    on_gpu = device == "cuda"
+    # The compiled module shares the model's parameters (and optimizer).
+    step_model = torch.compile(model) if compiled else model
     return {
         "version": transformers.__version__,
-        "framework": f"torch {torch.__version__}",
+        "framework": f"torch {torch.__version__}"
+        + (" (torch.compile)" if compiled else ""),
         "device": torch.cuda.get_device_name(0) if on_gpu else "cpu",
         "attention": model.config._attn_implementation,
         "parameters": sum(p.numel() for p in model.parameters()),
-        "train_tokens": train,
-        "predict_tokens": predict,
-        "preprocess_strings": preprocess,
+        "train_tokens": measure_torch_train(step_model, batch, device, args),
+        "predict_tokens": measure_torch_predict(step_model, batch, device, args),
         "device_peak_memory_mib": (
             torch.cuda.max_memory_allocated() / 2**20 if on_gpu else None
         ),

@@ -11,35 +11,50 @@ from pathlib import Path
 from keras_measurements import run_albert_mlm, run_keras_hub
 from matmul_ceiling import run_ceiling
 from measuring import peak_rss_mib
-from transformers_measurements import run_transformers
+from transformers_measurements import run_transformers, run_transformers_compiled
 
-IMPLEMENTATIONS = ("albert_mlm", "keras_hub", "transformers")
-# Modules each implementation needs besides this benchmark's own.
+IMPLEMENTATIONS = ("albert_mlm", "keras_hub", "transformers", "transformers_compiled")
+# transformers under `torch.compile` compiles for minutes on a CPU: asked for
+# by name, or by the device suite.
+DEFAULT_IMPLEMENTATIONS = IMPLEMENTATIONS[:3]
+# Modules each implementation needs besides this benchmark's own. TensorFlow
+# only measures preprocessing (`tf.data`), which the device suite leaves out.
 REQUIRED_MODULES = {
     "albert_mlm": ("keras", "tensorflow"),
-    "keras_hub": ("keras_hub",),
+    "keras_hub": ("keras_hub", "tensorflow"),
     "transformers": ("transformers", "torch"),
+    "transformers_compiled": ("transformers", "torch"),
 }
 WORKERS = {
     "ceiling": run_ceiling,
     "albert_mlm": run_albert_mlm,
     "keras_hub": run_keras_hub,
     "transformers": run_transformers,
+    "transformers_compiled": run_transformers_compiled,
 }
 
 
-def missing_modules(name):
+def missing_modules(name, preprocessing=True):
+    """The modules `name` needs that are not installed (TensorFlow only
+    `preprocessing`)."""
     return [
         module
         for module in REQUIRED_MODULES[name]
-        if importlib.util.find_spec(module) is None
+        if (preprocessing or module != "tensorflow")
+        and importlib.util.find_spec(module) is None
     ]
 
 
 def run_worker(args):
-    """Subprocess entry: run one measurement, write its JSON into the workdir."""
+    """Subprocess entry: run one measurement, write its JSON into the workdir
+    (a device-suite worker writes its results as JSON lines as it goes)."""
     workdir = Path(args.workdir)
-    result = WORKERS[args.worker](workdir, args)
+    if args.configurations is not None:
+        from device_suite import run_suite_worker  # It imports this module.
+
+        result = run_suite_worker(workdir, args)
+    else:
+        result = WORKERS[args.worker](workdir, args)
     result["status"] = "ok"
     result["peak_rss_mib"] = peak_rss_mib()
     (workdir / f"{args.worker}.json").write_text(json.dumps(result))

@@ -306,9 +306,13 @@ def _assert_raw_string_training(run):
 def test_string_batches_keep_a_static_batch_size(masked_lm):
     import tensorflow as tf
 
+    from albert_mlm.models.masked_lm_data import string_dataset
+
     # Keras splits each batch between hosts only when its size is static.
     lines = tf.data.Dataset.from_tensor_slices(TEXTS).batch(4, drop_remainder=True)
-    dataset = masked_lm._string_dataset(lines, batch_size=None, shuffle=False)
+    dataset = string_dataset(
+        masked_lm.preprocessor, lines, batch_size=None, shuffle=False
+    )
     specs = tf.nest.flatten(dataset.element_spec)
     assert [spec.shape[0] for spec in specs] == [4] * 6
 

@@ -7,26 +7,33 @@ from keras import ops
 
 from albert_mlm.layers.fused_dense import FusedDense
 
-# A padded key's score: far below any real score, finite in float32.
+# A padded key's score: far below any real score, finite in float32 and
+# bfloat16 (float16 tops out at 65504).
 _PADDED_KEY_SCORE = -1e9
+_PADDED_KEY_SCORE_FLOAT16 = -3e4
+# Flash kernels take these dtypes and head sizes only.
+_FLASH_DTYPES = ("float16", "bfloat16")
+_FLASH_MAX_HEAD_DIM = 256
 
 
 def attend(query, key, value, key_mask=None, probability_dropout=None):
     """Each query's softmax-weighted average of `value` over unmasked keys.
 
     PyTorch and JAX run `keras.ops.dot_product_attention`, which calls their
-    fused kernels. TensorFlow (and any backend while attention dropout is on)
-    runs it spelled out with the fewest passes over the `(query, key)` scores:
-    Keras' TensorFlow version scales the scores, builds a full-size boolean
-    mask and selects with it, three extra passes over the largest tensor of
-    the layer; here the queries are scaled and the padding is one broadcast
-    additive bias.
+    fused kernels: with no `key_mask` on a GPU in float16 or bfloat16, a flash
+    kernel (PyTorch's SDPA flash kernel, JAX's cuDNN); with one, PyTorch's
+    memory-efficient kernel or JAX's XLA attention. TensorFlow (and any
+    backend while attention dropout is on) runs it spelled out with the
+    fewest passes over the `(query, key)` scores: Keras' TensorFlow version
+    scales the scores, builds a full-size boolean mask and selects with it,
+    three extra passes over the largest tensor of the layer; here the queries
+    are scaled and the padding is one broadcast additive bias.
 
     Args:
         query: `(batch, queries, heads, head_dim)`.
         key, value: `(batch, keys, heads, head_dim)`.
         key_mask: `(batch, keys)`, true (or 1) for the keys to attend to;
-            `None` attends to every key.
+            `None` attends to every key, with the fastest kernel.
         probability_dropout: a callable applied to the attention
             probabilities (a dropout layer while training), or `None`.
 
@@ -38,22 +45,94 @@ def attend(query, key, value, key_mask=None, probability_dropout=None):
     >>> tuple(attend(q, q, q, key_mask=keras.ops.ones((1, 3))).shape)
     (1, 3, 2, 4)
     """
+    dtype = keras.backend.standardize_dtype(query.dtype)
     if probability_dropout is None and keras.backend.backend() != "tensorflow":
-        mask = None
-        if key_mask is not None:
-            mask = ops.cast(key_mask, "bool")[:, None, None, :]
-        return ops.dot_product_attention(query, key, value, mask=mask)
+        bias = None if key_mask is None else _key_bias(key_mask, dtype)
+        return ops.dot_product_attention(
+            query, key, value, bias=bias, flash_attention=_flash_attention(query, bias)
+        )
     head_dim = query.shape[-1]
     scores = ops.einsum("bqhd,bkhd->bhqk", query * (head_dim**-0.5), key)
     scores = ops.cast(scores, "float32")
     if key_mask is not None:
-        key_bias = ops.where(ops.cast(key_mask, "bool"), 0.0, _PADDED_KEY_SCORE)
-        scores = scores + key_bias[:, None, None, :]
-    dtype = keras.backend.standardize_dtype(query.dtype)
+        scores = scores + _key_bias(key_mask, "float32")
     probabilities = ops.cast(ops.softmax(scores, axis=-1), dtype)
     if probability_dropout is not None:
         probabilities = probability_dropout(probabilities)
     return ops.einsum("bhqk,bkhd->bqhd", probabilities, value)
+
+
+def _key_bias(key_mask, dtype):
+    """`(batch, 1, 1, keys)` in `dtype`: 0 for the keys to attend to, a far
+    negative score for padded ones.
+
+    Python operators on the tensor, not `ops.where(mask, 0.0, score)`: on
+    torch, Keras turns each Python number an op receives into a tensor on
+    the device, a host-to-device copy that waits for the device each time.
+    """
+    score = _PADDED_KEY_SCORE_FLOAT16 if dtype == "float16" else _PADDED_KEY_SCORE
+    attended = ops.cast(ops.cast(key_mask, "bool"), dtype)
+    return ((attended - 1) * -score)[:, None, None, :]
+
+
+def _flash_attention(query, bias):
+    """The `flash_attention` argument of `ops.dot_product_attention`.
+
+    Decided from static facts only (backend, device, dtype, head size, bias
+    or not), so no call waits for the device. `False` where no flash kernel
+    takes the inputs, also when `keras.config.enable_flash_attention()` asked
+    for one (the request is refused quietly, not raised); else the Keras
+    setting: `None` lets Keras confirm and pick the kernel, `True` insists.
+    """
+    enabled = keras.config.is_flash_attention_enabled()
+    if enabled is False or bias is not None:
+        return False
+    if not _flash_kernel_fits(*_device_facts(query), query.shape[-1]):
+        return False
+    return enabled
+
+
+def _flash_kernel_fits(backend, platform, dtype, compute_capability, head_dim):
+    """Whether `backend`'s flash kernel takes unmasked attention in `dtype`
+    with heads of `head_dim` on a device of `platform` (`"gpu"` for CUDA)
+    and `compute_capability` (`(major, minor)`, Ampere and later).
+
+    >>> _flash_kernel_fits("jax", "gpu", "bfloat16", (9, 0), 64)
+    True
+    >>> _flash_kernel_fits("torch", "cpu", "bfloat16", None, 64)
+    False
+    """
+    if backend not in ("jax", "torch") or platform != "gpu":
+        return False
+    if dtype not in _FLASH_DTYPES or (compute_capability or (0, 0)) < (8, 0):
+        return False
+    # JAX's cuDNN kernel takes heads up to 128 wide before Hopper (9.0).
+    hopper = compute_capability >= (9, 0)
+    largest = 128 if backend == "jax" and not hopper else _FLASH_MAX_HEAD_DIM
+    return head_dim % 8 == 0 and head_dim <= largest
+
+
+def _device_facts(query):
+    """`(backend, platform, dtype, compute_capability)` of `query`'s device,
+    read from metadata (never from values)."""
+    backend = keras.backend.backend()
+    dtype = keras.backend.standardize_dtype(query.dtype)
+    if backend == "torch":
+        import torch
+
+        if query.device.type != "cuda":
+            return backend, query.device.type, dtype, None
+        return backend, "gpu", dtype, torch.cuda.get_device_capability(query.device)
+    if backend == "jax":
+        import jax
+
+        # A traced query has no device: the step runs on the default one.
+        device = jax.devices()[0]
+        capability = getattr(device, "compute_capability", None)
+        if device.platform != "gpu" or capability is None:
+            return backend, device.platform, dtype, None
+        return backend, "gpu", dtype, tuple(int(n) for n in capability.split("."))
+    return backend, "cpu", dtype, None
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")

@@ -10,7 +10,7 @@ from albert_mlm.layers.encoder_block import EncoderBlock
 from albert_mlm.layers.fused_dense import cast_once_per_pass
 from albert_mlm.layers.position_embedding import PositionEmbedding
 from albert_mlm.models.backbone_arguments import check_backbone_arguments
-from albert_mlm.models.input_checks import check_model_inputs
+from albert_mlm.models.input_checks import check_model_inputs, known_unpadded
 from albert_mlm.models.layout_map import albert_layout_map
 from albert_mlm.presets.loading import load_backbone
 from albert_mlm.presets.preset_methods import PresetMethods
@@ -319,6 +319,10 @@ class _Encoder:
         x = self.embeddings_dropout(x, training=training)
         x = self.embeddings_projection(x)
         padding_mask = inputs["padding_mask"]
+        if known_unpadded(padding_mask):
+            # No key is padding: attention needs no mask, and takes the
+            # fastest kernel. A mask only on a device is kept, unread.
+            padding_mask = None
         for block in self.block_calls[:-1]:
             x = block(x, padding_mask=padding_mask, training=training)
         return self.block_calls[-1](

@@ -246,6 +246,20 @@ def _check_ids(inputs, key, upper, what):
         )
 
 
+def known_unpadded(padding_mask):
+    """True when `padding_mask` is all ones and its values are readable on the
+    host without waiting for a device (numpy, or an eager tensor in CPU
+    memory); False when it has padding or only the device knows.
+
+    >>> known_unpadded(np.ones((2, 3))), known_unpadded(np.eye(2))
+    (True, False)
+    """
+    values = padding_mask
+    if not isinstance(values, np.ndarray):
+        values = _values_on_cpu(values) if _is_eager_tensor(values) else None
+    return values is not None and bool(np.all(values))
+
+
 def _is_integer_dtype(dtype):
     try:
         return keras.backend.standardize_dtype(dtype).startswith(("int", "uint"))
