@@ -15,17 +15,23 @@ def _python_block(heading):
     return re.search(r"```python\n(.*?)```", section, re.DOTALL).group(1)
 
 
-def test_quick_start_runs_from_another_directory(tmp_path):
-    code = _python_block("Quick start")
-    assert "tests/data" not in code  # A pip user has no tests/ folder.
+def _run_python(code, directory):
+    """`code` run by a fresh interpreter in `directory`, checked to succeed."""
     result = subprocess.run(
         [sys.executable, "-c", code],
-        cwd=tmp_path,
+        cwd=directory,
         capture_output=True,
         text=True,
         timeout=600,
     )
     assert result.returncode == 0, result.stderr[-2000:]
+    return result
+
+
+def test_quick_start_runs_from_another_directory(tmp_path):
+    code = _python_block("Quick start")
+    assert "tests/data" not in code  # A pip user has no tests/ folder.
+    _run_python(code, tmp_path)
 
 
 def test_setup_command_fills_a_mask_with_the_shipped_preset(tmp_path):
@@ -46,13 +52,6 @@ def test_setup_command_fills_a_mask_with_the_shipped_preset(tmp_path):
 
 def test_fill_mask_and_score_examples_run_from_another_directory(tmp_path):
     code = _python_block("Filling masks and scoring sentences")
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+    result = _run_python(code, tmp_path)
     lines = result.stdout.splitlines()
     assert len(lines) == 1 + 1 + 2 + 2  # Candidates, targets, 2 fillings, 2 scores.
