@@ -105,26 +105,41 @@ def strict_json(value):
     return json.dumps(_finite(value), allow_nan=False)
 
 
-def run(args):
+def results_per_text(args, compute):
+    """`(from_lines, pairs)`: whether the texts come from a file or stdin,
+    and `(text, result)` for each, `compute(masked_lm, texts)` running on
+    batches of `--batch-size` texts (checked before the model loads)."""
     batches, from_lines = text_batches(args)
     masked_lm = load_masked_lm(args)
+
+    def pairs():
+        for texts in batches:
+            yield from zip(texts, compute(masked_lm, texts))
+
+    return from_lines, pairs()
+
+
+def run(args):
     key = "fillings" if args.joint else "masks"
-    documents = []
-    for texts in batches:
-        results = masked_lm.fill_mask(
+
+    def compute(masked_lm, texts):
+        return masked_lm.fill_mask(
             texts,
             top_k=args.top_k,
             targets=args.targets,
             batch_size=args.batch_size,
             decoding="joint" if args.joint else "independent",
         )
-        for text, result in zip(texts, results):
-            if not args.json:
-                _print_text(text, result, args.joint)
-            elif from_lines:
-                print(strict_json({"text": text, key: result}), flush=True)
-            else:
-                documents.append({"text": text, key: result})
+
+    from_lines, pairs = results_per_text(args, compute)
+    documents = []
+    for text, result in pairs:
+        if not args.json:
+            _print_text(text, result, args.joint)
+        elif from_lines:
+            print(strict_json({"text": text, key: result}), flush=True)
+        else:
+            documents.append({"text": text, key: result})
     if args.json and not from_lines:
         print(strict_json(documents))
 

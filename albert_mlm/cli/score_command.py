@@ -4,9 +4,8 @@ pseudo-log-likelihood (PLL) and pseudo-perplexity."""
 from albert_mlm.cli.fill_mask_command import (
     add_model_arguments,
     add_text_arguments,
-    load_masked_lm,
+    results_per_text,
     strict_json,
-    text_batches,
 )
 from albert_mlm.cli.options import add_subcommand
 
@@ -35,27 +34,25 @@ def add_parser(commands):
 
 
 def run(args):
-    batches, _ = text_batches(args)
-    masked_lm = load_masked_lm(args)
-    for texts in batches:
-        results = masked_lm.score(
+    def compute(masked_lm, texts):
+        return masked_lm.score(
             texts,
             batch_size=args.batch_size,
             per_token=args.per_token,
             within_word_l2r=args.within_word_l2r,
         )
-        for text, result in zip(texts, results):
-            if args.json:
-                print(strict_json({"text": text, **result}), flush=True)
-                continue
+
+    _, pairs = results_per_text(args, compute)
+    for text, result in pairs:
+        if args.json:
+            print(strict_json({"text": text, **result}), flush=True)
+            continue
+        print(
+            f"pll {result['pseudo_log_likelihood']:.4f}  pseudo-perplexity "
+            f"{result['pseudo_perplexity']:.4f}  {text}"
+        )
+        if args.per_token:
             print(
-                f"pll {result['pseudo_log_likelihood']:.4f}  pseudo-perplexity "
-                f"{result['pseudo_perplexity']:.4f}  {text}"
+                "  "
+                + "  ".join(f"{t['piece']} {t['score']:.3f}" for t in result["tokens"])
             )
-            if args.per_token:
-                print(
-                    "  "
-                    + "  ".join(
-                        f"{t['piece']} {t['score']:.3f}" for t in result["tokens"]
-                    )
-                )

@@ -14,30 +14,9 @@ import sys
 import pytest
 from helpers import CLI_ENVIRONMENT, assert_same_results, run_cli_in_process
 
-from albert_mlm import AlbertMaskedLM
-from albert_mlm.cli import fill_mask_command
-from albert_mlm.presets.registry import DEFAULT_PRESET
-
 TEXTS = ["the [MASK] barked at the [mask].", "a [MASK] of the united states."]
 # "new york" takes several pieces, the others one.
 TARGETS = ["dog", "cat", "new york", "president"]
-
-
-@pytest.fixture(scope="module")
-def shipped_masked_lm():
-    return AlbertMaskedLM.from_preset(DEFAULT_PRESET)
-
-
-@pytest.fixture
-def model_loaded_once(monkeypatch, shipped_masked_lm):
-    """The command's model loader returns `shipped_masked_lm`, for the
-    default preset and sequence length only."""
-
-    def load_masked_lm(args):
-        assert (args.preset, args.sequence_length) == (DEFAULT_PRESET, None)
-        return shipped_masked_lm
-
-    monkeypatch.setattr(fill_mask_command, "load_masked_lm", load_masked_lm)
 
 
 def _json_lines(stdout):

@@ -16,29 +16,8 @@ import sys
 import pytest
 from helpers import assert_same_results, run_cli_in_process
 
-from albert_mlm import AlbertMaskedLM
-from albert_mlm.cli import score_command
-from albert_mlm.presets.registry import DEFAULT_PRESET
-
 TEXTS = ["the dog barked.", "a small bird sings in the old tree."]
 LINE = re.compile(r"pll (-\d+\.\d{4})  pseudo-perplexity (\d+\.\d{4})  (.*)")
-
-
-@pytest.fixture(scope="module")
-def shipped_masked_lm():
-    return AlbertMaskedLM.from_preset(DEFAULT_PRESET)
-
-
-@pytest.fixture
-def model_loaded_once(monkeypatch, shipped_masked_lm):
-    """The command's model loader returns `shipped_masked_lm`, for the
-    default preset and sequence length only."""
-
-    def load_masked_lm(args):
-        assert (args.preset, args.sequence_length) == (DEFAULT_PRESET, None)
-        return shipped_masked_lm
-
-    monkeypatch.setattr(score_command, "load_masked_lm", load_masked_lm)
 
 
 def _json_lines(stdout):

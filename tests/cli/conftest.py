@@ -1,0 +1,25 @@
+"""Fixtures of the command-line tests: the shipped model, loaded once for
+the commands that read texts (`fill-mask`, `score`)."""
+
+import pytest
+
+from albert_mlm import AlbertMaskedLM
+from albert_mlm.cli import fill_mask_command
+from albert_mlm.presets.registry import DEFAULT_PRESET
+
+
+@pytest.fixture(scope="module")
+def shipped_masked_lm():
+    return AlbertMaskedLM.from_preset(DEFAULT_PRESET)
+
+
+@pytest.fixture
+def model_loaded_once(monkeypatch, shipped_masked_lm):
+    """The commands' model loader returns `shipped_masked_lm`, for the
+    default preset and sequence length only."""
+
+    def load_masked_lm(args):
+        assert (args.preset, args.sequence_length) == (DEFAULT_PRESET, None)
+        return shipped_masked_lm
+
+    monkeypatch.setattr(fill_mask_command, "load_masked_lm", load_masked_lm)
