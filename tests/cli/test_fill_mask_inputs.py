@@ -11,12 +11,17 @@ import json
 import subprocess
 import sys
 
+import cli_fixtures
 import pytest
 from helpers import CLI_ENVIRONMENT, assert_same_results, run_cli_in_process
 
 TEXTS = ["the [MASK] barked at the [mask].", "a [MASK] of the united states."]
 # "new york" takes several pieces, the others one.
 TARGETS = ["dog", "cat", "new york", "president"]
+
+# The shared fixtures (`cli_fixtures.py`), as this module's own.
+shipped_masked_lm = cli_fixtures.shipped_masked_lm
+model_loaded_once = cli_fixtures.model_loaded_once
 
 
 def _json_lines(stdout):

@@ -13,11 +13,16 @@ import json
 import re
 import sys
 
+import cli_fixtures
 import pytest
 from helpers import assert_same_results, run_cli_in_process
 
 TEXTS = ["the dog barked.", "a small bird sings in the old tree."]
 LINE = re.compile(r"pll (-\d+\.\d{4})  pseudo-perplexity (\d+\.\d{4})  (.*)")
+
+# The shared fixtures (`cli_fixtures.py`), as this module's own.
+shipped_masked_lm = cli_fixtures.shipped_masked_lm
+model_loaded_once = cli_fixtures.model_loaded_once
 
 
 def _json_lines(stdout):

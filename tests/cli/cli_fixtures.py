@@ -1,5 +1,6 @@
-"""Fixtures of the command-line tests: the shipped model, loaded once for
-the commands that read texts (`fill-mask`, `score`)."""
+"""Fixtures of the command-line tests, imported by the files that use them:
+the shipped model, loaded once for the commands that read texts (`fill-mask`,
+`score`)."""
 
 import pytest
 
