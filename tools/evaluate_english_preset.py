@@ -39,7 +39,11 @@ def evaluate_preset(handle, train, held_out, cloze_items):
 
     from albert_mlm import AlbertMaskedLM
     from albert_mlm.training.cloze import cloze_accuracy
-    from albert_mlm.training.evaluation import evaluate_masked_lm, token_counts
+    from albert_mlm.training.evaluation import (
+        evaluate_masked_lm,
+        token_counts,
+        token_masking,
+    )
 
     masked_lm = AlbertMaskedLM.from_preset(handle)
     preprocessor = masked_lm.preprocessor
@@ -48,7 +52,10 @@ def evaluate_preset(handle, train, held_out, cloze_items):
     counts = token_counts(preprocessor.tokenizer, lines)
     tf.random.set_seed(SEED)
     batches = (
-        tf.data.TextLineDataset(held_out).filter(non_empty).batch(64).map(preprocessor)
+        tf.data.TextLineDataset(held_out)
+        .filter(non_empty)
+        .batch(64)
+        .map(token_masking(preprocessor))
     )
     held_out_results = evaluate_masked_lm(masked_lm, batches, counts)
     fill_mask = [

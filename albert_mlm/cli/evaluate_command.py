@@ -12,7 +12,8 @@ def add_parser(commands):
     parser.add_argument("--preset", default=DEFAULT_PRESET, help="the model to score")
     parser.add_argument(
         "--corpus", nargs="+", metavar="FILE",
-        help="UTF-8 text files, one text per line, masked at random",
+        help="UTF-8 text files, one text per line, single tokens masked at "
+        "random (whatever masking the preset was trained with)",
     )  # fmt: skip
     parser.add_argument(
         "--cloze", metavar="JSON",
@@ -51,7 +52,7 @@ def _evaluate_on_corpus(masked_lm, args):
     import tensorflow as tf
 
     from albert_mlm.training.corpus import corpus_files
-    from albert_mlm.training.evaluation import evaluate_masked_lm
+    from albert_mlm.training.evaluation import evaluate_masked_lm, token_masking
 
     files = corpus_files(args.corpus)
     tf.random.set_seed(args.seed)
@@ -59,7 +60,7 @@ def _evaluate_on_corpus(masked_lm, args):
         tf.data.TextLineDataset(files)
         .filter(lambda line: tf.strings.length(tf.strings.strip(line)) > 0)
         .batch(args.batch_size)
-        .map(masked_lm.preprocessor)
+        .map(token_masking(masked_lm.preprocessor))
     )
     results = evaluate_masked_lm(masked_lm, batches)
     print(

@@ -14,6 +14,7 @@ import os
 import re
 import signal
 import threading
+import time
 
 import keras
 import numpy as np
@@ -57,18 +58,23 @@ def latest_checkpoint(directory):
 class Checkpoints(keras.callbacks.Callback):
     """Counts steps, stops at `total_steps`, checkpoints every
     `checkpoint_every` steps (at the end of the epoch that reaches them).
+    Past `deadline`, it checkpoints at the end of the epoch and stops there.
 
     A non-finite loss raises `NotFinite` at once; non-finite weights are
     caught before they are written, so the newest checkpoint is always a
     usable one.
     """
 
-    def __init__(self, directory, start_step, total_steps, checkpoint_every):
+    def __init__(
+        self, directory, start_step, total_steps, checkpoint_every, deadline=None
+    ):
         super().__init__()
         self.directory = directory
         self.step = start_step
         self.total_steps = total_steps
         self.checkpoint_every = checkpoint_every
+        self.deadline = deadline  # A `time.monotonic()` value, or None.
+        self.out_of_time = False
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
@@ -79,7 +85,11 @@ class Checkpoints(keras.callbacks.Callback):
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):
-        if self.step % self.checkpoint_every and self.step < self.total_steps:
+        if self.deadline is not None and self.step < self.total_steps:
+            self.out_of_time = time.monotonic() >= self.deadline
+        if self.out_of_time:
+            self.model.stop_training = True
+        elif self.step % self.checkpoint_every and self.step < self.total_steps:
             return
         for variable in self.model.trainable_variables:
             if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():

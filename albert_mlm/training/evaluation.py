@@ -17,6 +17,18 @@ text; a model that learned anything about context must beat it.
 import numpy as np
 
 from albert_mlm.argument_checks import require_positive_int
+from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
+
+
+def token_masking(preprocessor):
+    """A preprocessor like `preprocessor` (its tokenizer, length and mask count)
+    that masks single tokens at the default rates: the one yardstick for every
+    model, whichever `mask_strategy` it was trained with."""
+    return AlbertMaskedLMPreprocessor(
+        preprocessor.tokenizer,
+        sequence_length=preprocessor.sequence_length,
+        mask_selection_length=preprocessor.mask_selection_length,
+    )
 
 
 def token_counts(tokenizer, lines, batch_size=1024):

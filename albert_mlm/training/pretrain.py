@@ -19,7 +19,9 @@ being finite ends the run before it is checkpointed.
 Output directory layout: the preset files, `pretraining.json`,
 `training_log.csv` (one row per `checkpoint_every` steps),
 `training_curve.png` (with matplotlib), and `checkpoints/` while a run is
-unfinished.
+unfinished. A run given `max_minutes` stops at the first log row past them,
+saves the preset evaluated as far as it got and keeps its checkpoint, so a
+long run can be trained in sessions of a set length, each ending in a preset.
 """
 
 import dataclasses
@@ -27,6 +29,7 @@ import json
 import math
 import os
 import shutil
+import time
 
 import keras
 
@@ -150,6 +153,7 @@ def _count(dataset):
 
 def pretrain(options, log=print):
     """Run a pretraining job; returns the held-out evaluation dict."""
+    started = time.monotonic()
     options = resolved(options)
     keras.utils.set_random_seed(options.seed)
     files = corpus_files(options.corpus)
@@ -173,7 +177,12 @@ def pretrain(options, log=print):
         os.makedirs(checkpoints, exist_ok=True)
     with StopOnInterrupt() as interrupt:
         try:
-            return _train_evaluate_save(masked_lm, files, options, log, interrupt)
+            deadline = None
+            if options.max_minutes is not None:
+                deadline = started + 60 * options.max_minutes
+            return _train_evaluate_save(
+                masked_lm, files, options, log, interrupt, deadline
+            )
         except (KeyboardInterrupt, Interrupted):
             log("")  # End the progress bar's line.
             raise PretrainError(
@@ -183,7 +192,7 @@ def pretrain(options, log=print):
             ) from None
 
 
-def _train_evaluate_save(masked_lm, files, options, log, interrupt):
+def _train_evaluate_save(masked_lm, files, options, log, interrupt, deadline):
     import tensorflow as tf
 
     checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
@@ -211,9 +220,12 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
     epochs = initial_epoch + math.ceil(
         max(total_steps - start_step, 0) / steps_per_epoch
     )
+    progress = Checkpoints(
+        checkpoints, start_step, total_steps, options.checkpoint_every, deadline
+    )
     callbacks = [
         StepProgress(steps_per_epoch, total_steps),
-        Checkpoints(checkpoints, start_step, total_steps, options.checkpoint_every),
+        progress,
         keras.callbacks.CSVLogger(
             os.path.join(options.out, LOG_FILE), append=options.resume
         ),
@@ -246,6 +258,12 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
         ) from None
 
     interrupt.check()
+    if progress.out_of_time:
+        log(
+            f"Stopped at step {progress.step} of {total_steps}: --max-minutes "
+            f"{options.max_minutes:g} passed. The checkpoint is kept; rerun with "
+            "--resume to continue."
+        )
     counts = token_counts(preprocessor.tokenizer, data.train_lines.take(200_000))
     held_out = token_masking_batches(data.held_out_lines, preprocessor, options)
     results = evaluate_masked_lm(masked_lm, held_out, counts)
@@ -259,13 +277,14 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt):
             "corpus": [os.path.basename(path) for path in files],
             "recipe": options.recipe,
             "held_out": f"every {options.holdout_every}th {data.unit}",
-            "steps": max(start_step, total_steps),
+            "steps": progress.step,
             "warmup_steps": warmup_steps(options, total_steps),
             **{key: round(float(value), 4) for key, value in results.items()},
         }
     }
     save_task(masked_lm, options.out, extra_metadata=metadata)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+    if not progress.out_of_time:
+        shutil.rmtree(checkpoints, ignore_errors=True)
     plot_training_curve(
         os.path.join(options.out, LOG_FILE),
         os.path.join(options.out, CURVE_FILE),

@@ -149,6 +149,14 @@ class PretrainOptions:
         "batch larger than memory allows",
         minimum=1,
     )
+    max_minutes: float | None = _option(
+        None,
+        "stop after this many minutes (of the whole run, at the end of the "
+        "training-log interval that passes them), evaluate and save the preset, "
+        "and keep the checkpoint: --resume continues the run (default: no limit)",
+        metavar="MINUTES",
+        above=0,
+    )
     holdout_every: int = _option(
         20, "hold out every N-th line for evaluation", metavar="N", minimum=2
     )
@@ -161,7 +169,10 @@ class PretrainOptions:
         minimum=1,
     )
     evaluation_batches: int = _option(
-        50, "held-out batches evaluated at each checkpoint", cli=False, minimum=1
+        50,
+        "held-out batches evaluated at each training-log row",
+        metavar="N",
+        minimum=1,
     )
     seed: int = _option(0, "random seed of shuffling, masking and initialisation")
 

@@ -31,9 +31,9 @@ import dataclasses
 import math
 import warnings
 
-from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 from albert_mlm.training.corpus import CorpusError, split_lines
 from albert_mlm.training.document_packing import document_lines, packed_examples
+from albert_mlm.training.evaluation import token_masking
 
 # Packed examples shuffled together, so that neighbouring sequences (often
 # from one document) are spread over many batches.
@@ -187,13 +187,8 @@ def document_batches(
 def token_masking_batches(lines, preprocessor, options):
     """Held-out lines as batches masked one token at a time with a fixed seed:
     the yardstick every recipe is measured with."""
-    measuring = AlbertMaskedLMPreprocessor(
-        preprocessor.tokenizer,
-        sequence_length=preprocessor.sequence_length,
-        mask_selection_length=preprocessor.mask_selection_length,
-    )
     batches = _masked_texts(
-        lines.batch(options.batch_size), measuring, options.seed + 2
+        lines.batch(options.batch_size), token_masking(preprocessor), options.seed + 2
     )
     return batches.take(options.evaluation_batches).cache()
 

@@ -6,7 +6,7 @@ import re
 import pytest
 from helpers import DATA_DIR, run_cli_in_process
 
-from albert_mlm import AlbertMaskedLM
+from albert_mlm import AlbertMaskedLM, AlbertMaskedLMPreprocessor
 from albert_mlm.training.cloze import cloze_accuracy, read_cloze_set
 
 
@@ -30,3 +30,25 @@ def test_nothing_to_evaluate_is_a_one_line_error():
     assert code != 0 and not out
     assert "--corpus" in err and "--cloze" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_corpus_figures_use_token_masking_whatever_the_preset_trained_with(
+    tmp_path, corpus
+):
+    """A preset whose preprocessor masks n-grams is measured with the same
+    single-token masking as any other: the figures equal its token twin's."""
+    masked_lm = AlbertMaskedLM.from_preset("albert_tiny_en_uncased")
+    outputs = {}
+    tokenizer = masked_lm.preprocessor.tokenizer
+    for strategy in ("token", "ngram"):
+        masked_lm.preprocessor = AlbertMaskedLMPreprocessor(
+            tokenizer, sequence_length=32, mask_strategy=strategy
+        )
+        masked_lm.save_to_preset(str(tmp_path / strategy))
+        code, out, err = run_cli_in_process(
+            "evaluate", "--preset", str(tmp_path / strategy), "--corpus", str(corpus)
+        )
+        assert code == 0, err
+        outputs[strategy] = out
+    assert "top-1" in outputs["ngram"]
+    assert outputs["ngram"] == outputs["token"]

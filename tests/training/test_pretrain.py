@@ -8,8 +8,11 @@ import subprocess
 import sys
 import time
 
+import numpy as np
 import pytest
-from helpers import pretrain_args, run_cli
+from helpers import pretrain_args, run_cli, run_cli_in_process
+
+from albert_mlm import AlbertMaskedLM
 
 
 def test_pretrain_resume_evaluate_and_convert(corpus, tmp_path):
@@ -53,6 +56,43 @@ def test_pretrain_resume_evaluate_and_convert(corpus, tmp_path):
     result = run_cli("convert", str(out), str(converted))
     assert result.returncode == 0, result.stderr
     assert (converted / "config.json").read_text() == (out / "config.json").read_text()
+
+
+def test_max_minutes_stops_saves_and_resumes_to_the_full_run(corpus, tmp_path):
+    """Past `--max-minutes` a run stops at the end of its log interval, saves
+    a preset of the steps trained so far, keeps its checkpoint, and `--resume`
+    finishes with the weights of a run that was never stopped."""
+    steps = ("--steps", "6", "--checkpoint-every", "2")
+    stopped_out, full_out = tmp_path / "stopped", tmp_path / "full"
+    # 0.0001 minutes pass before the first step ends.
+    code, stdout, stderr = run_cli_in_process(
+        *pretrain_args(corpus, stopped_out, *steps, "--max-minutes", "0.0001")
+    )
+    assert code == 0, stderr[-3000:]
+    assert "Stopped at step 1 of 6" in stdout and "--resume" in stdout
+    metadata = json.loads((stopped_out / "metadata.json").read_text())
+    assert metadata["pretraining"]["steps"] == 1
+    assert sorted(os.listdir(stopped_out / "checkpoints")) == [
+        "step-000000001.weights.h5"
+    ]
+    stopped_weights = AlbertMaskedLM.from_preset(str(stopped_out)).get_weights()
+
+    code, stdout, stderr = run_cli_in_process(
+        *pretrain_args(corpus, stopped_out, *steps, "--resume")
+    )
+    assert code == 0, stderr[-3000:]
+    assert "Resuming from step 1 of 6." in stdout and "Stopped" not in stdout
+    assert not (stopped_out / "checkpoints").exists()
+    code, _, stderr = run_cli_in_process(*pretrain_args(corpus, full_out, *steps))
+    assert code == 0, stderr[-3000:]
+
+    resumed = AlbertMaskedLM.from_preset(str(stopped_out)).get_weights()
+    full = AlbertMaskedLM.from_preset(str(full_out)).get_weights()
+    assert any(not np.allclose(a, b) for a, b in zip(stopped_weights, full))
+    for ours, theirs in zip(resumed, full):
+        np.testing.assert_allclose(ours, theirs, rtol=0, atol=1e-6)
+    metadata = json.loads((stopped_out / "metadata.json").read_text())
+    assert metadata["pretraining"]["steps"] == 6
 
 
 @pytest.mark.parametrize(
