@@ -62,7 +62,7 @@ def test_max_minutes_stops_saves_and_resumes_to_the_full_run(corpus, tmp_path):
     """Past `--max-minutes` a run stops at the end of its log interval, saves
     a preset of the steps trained so far, keeps its checkpoint, and `--resume`
     finishes with the weights of a run that was never stopped."""
-    steps = ("--steps", "6", "--checkpoint-every", "2")
+    steps = ("--steps", "6", "--checkpoint-every", "2", "--evaluation-batches", "1")
     stopped_out, full_out = tmp_path / "stopped", tmp_path / "full"
     # 0.0001 minutes pass before the first step ends.
     code, stdout, stderr = run_cli_in_process(
