@@ -60,7 +60,11 @@ def _evaluate_on_corpus(masked_lm, args):
         tf.data.TextLineDataset(files)
         .filter(lambda line: tf.strings.length(tf.strings.strip(line)) > 0)
         .batch(args.batch_size)
-        .map(token_masking(masked_lm.preprocessor))
+        .map(
+            tf.autograph.experimental.do_not_convert(
+                token_masking(masked_lm.preprocessor)
+            )
+        )
     )
     results = evaluate_masked_lm(masked_lm, batches)
     print(

@@ -48,6 +48,8 @@ def string_dataset(
     ):
         return dataset  # Already preprocessed: integer dicts.
 
+    # Graph code already: AutoGraph would only spend seconds converting it.
+    @tf.autograph.experimental.do_not_convert
     def preprocess(index, segments):
         batch_seed = None if seed is None else tf.stack([seed, index])
         outputs = preprocessor(

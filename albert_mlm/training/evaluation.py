@@ -33,8 +33,11 @@ def token_masking(preprocessor):
 
 def token_counts(tokenizer, lines, batch_size=1024):
     """How often each token id occurs in a dataset of lines."""
+    import tensorflow as tf
+
     counts = np.zeros(tokenizer.vocabulary_size(), "int64")
-    for batch in lines.batch(batch_size).map(tokenizer):
+    tokenize = tf.autograph.experimental.do_not_convert(tokenizer)
+    for batch in lines.batch(batch_size).map(tokenize):
         counts += np.bincount(batch.flat_values.numpy(), minlength=counts.size)
     counts[tokenizer.special_token_ids] = 0
     return counts

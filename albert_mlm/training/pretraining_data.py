@@ -207,6 +207,7 @@ def _masked_texts(batches, preprocessor, seed):
     """Batches of strings, masked with seeds (`seed`, batch number)."""
     import tensorflow as tf
 
+    @tf.autograph.experimental.do_not_convert
     def mask(index, texts):
         return preprocessor(texts, seed=_seeds(seed, index))
 
@@ -218,6 +219,7 @@ def _masked_pairs(batches, preprocessor, seed, sentence_order):
     with `sentence_order`, labelled for `AlbertPreTrainer`."""
     import tensorflow as tf
 
+    @tf.autograph.experimental.do_not_convert
     def mask(index, examples):
         inputs = {
             key: examples[key] for key in ("token_ids", "segment_ids", "padding_mask")
