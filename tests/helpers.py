@@ -240,6 +240,17 @@ def pretrain_args(corpus, out, *extra):
     )  # fmt: skip
 
 
+def documents_corpus(corpus, directory):
+    """`corpus` as documents of five lines, a blank line between them (what
+    ALBERT's recipe packs), written into `directory`."""
+    lines = corpus.read_text().splitlines()
+    documents = directory / "documents.txt"
+    documents.write_text(
+        "\n\n".join("\n".join(lines[i : i + 5]) for i in range(0, len(lines), 5))
+    )
+    return documents
+
+
 # === The command line, in this process ===
 
 

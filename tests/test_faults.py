@@ -21,6 +21,7 @@ from helpers import (
     KERAS_HUB_DIR,
     VOCABULARY_PATH,
     copy_keras_hub_preset,
+    documents_corpus,
     file_contents,
     pretrain_args,
     quiet_free_environment,
@@ -83,22 +84,12 @@ def _arrays(path):
 # === A pretraining run killed mid-epoch ===
 
 
-def _documents(corpus, tmp_path):
-    """The corpus as documents of five lines, a blank line between them."""
-    lines = corpus.read_text().splitlines()
-    documents = tmp_path / "documents.txt"
-    documents.write_text(
-        "\n\n".join("\n".join(lines[i : i + 5]) for i in range(0, len(lines), 5))
-    )
-    return documents
-
-
 @pytest.mark.parametrize("recipe", [(), ("--recipe", "albert")], ids=["line", "albert"])
 def test_killed_pretraining_resumes_to_the_uninterrupted_weights(
     corpus, tmp_path, recipe
 ):
     if recipe:  # ALBERT's recipe packs documents: give it some.
-        corpus = _documents(corpus, tmp_path)
+        corpus = documents_corpus(corpus, tmp_path)
     reference_out, killed_out = tmp_path / "reference", tmp_path / "killed"
     steps = (
         "--steps", str(TOTAL_STEPS), "--checkpoint-every", str(CHECKPOINT_EVERY),

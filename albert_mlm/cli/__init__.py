@@ -13,6 +13,7 @@ filtered out of stderr (see `native_logs`).
 """
 
 import argparse
+import gc
 import os
 import sys
 
@@ -55,10 +56,21 @@ def main(argv=None):
     with filtered_native_stderr():
         try:
             args.run(args)
+            code = 0
         except _USER_ERRORS as error:
             print(f"albert-mlm {args.command}: error: {_short(error)}", file=sys.stderr)
-            return 1
-    return 0
+            code = 1
+        _finalise_data_pipelines()
+    return code
+
+
+def _finalise_data_pipelines():
+    """Finalise `tf.data` generator iterators still held by reference cycles
+    (a finished or stopped `pretrain`'s) while Python runs: at interpreter
+    exit TensorFlow can no longer call into Python and prints an error line.
+    Called once the failure, if any, is handled, so its frames are free."""
+    if "tensorflow" in sys.modules:
+        gc.collect()
 
 
 def _keep_jax_compilations():
