@@ -59,7 +59,8 @@ class PretrainOptions:
     )
     preset: str | None = _option(
         None,
-        "start from this preset's weights and vocabulary",
+        "start from this preset's weights and vocabulary (at another "
+        "--sequence-length its prediction slots per sequence scale with it)",
         exclusive_group="source",
     )
     architecture: str = _option(

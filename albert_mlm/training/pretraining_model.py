@@ -8,6 +8,12 @@
 Model and vocabulary: from albert_tiny_en_uncased.
 >>> type(model).__name__, model.preprocessor.mask_strategy
 ('AlbertPreTrainer', 'ngram')
+
+The preset's 5 prediction slots at length 32 become 10 at length 64: the same
+share of each sequence is masked.
+
+>>> model.preprocessor.mask_selection_length
+10
 """
 
 import json
@@ -37,6 +43,7 @@ def build_model(options, files, log):
         return task_cls.from_preset(
             source,
             sequence_length=options.sequence_length,
+            mask_selection_length=_prediction_slots(source, options.sequence_length),
             dtype=options.dtype,
             **masking,
         )
@@ -67,6 +74,17 @@ def build_model(options, files, log):
         **masking,
     )
     return task_cls(backbone, preprocessor)
+
+
+def _prediction_slots(preset, sequence_length):
+    """The preset's prediction slots per sequence (`mask_selection_length`),
+    scaled to `sequence_length`, so that a run at another length masks the
+    same share of tokens (5 slots at length 32 are 20 at 128)."""
+    stored = AlbertMaskedLMPreprocessor.from_preset(preset)
+    if stored.sequence_length == sequence_length:
+        return stored.mask_selection_length
+    slots = stored.mask_selection_length * sequence_length
+    return max(1, -(-slots // stored.sequence_length))  # Rounded up.
 
 
 def _read_config(path):
