@@ -8,7 +8,8 @@ the cloze set's top-1/top-5, and fill-mask outputs as they come out.
         --held-out /tmp/english_corpus/held_out.txt --json /tmp/evaluation.json
 
 The held-out text is masked with single-token masking and a fixed seed, the
-same for every preset, one line per sequence; the unigram baseline always
+same for every preset, one line per sequence of 128 tokens with 20 prediction
+slots (15%) whatever length each preset was saved with; the unigram baseline always
 guesses the pieces most frequent in (the first 200,000 lines of) the training
 text, tokenized with each preset's own vocabulary.
 """
@@ -32,6 +33,8 @@ FILL_MASK_EXAMPLES = (
     "he opened the [MASK] and walked into the room.",
 )
 SEED = 0
+SEQUENCE_LENGTH = 128
+PREDICTION_SLOTS = 20
 
 
 def evaluate_preset(handle, train, held_out, cloze_items):
@@ -45,7 +48,11 @@ def evaluate_preset(handle, train, held_out, cloze_items):
         token_masking,
     )
 
-    masked_lm = AlbertMaskedLM.from_preset(handle)
+    masked_lm = AlbertMaskedLM.from_preset(
+        handle,
+        sequence_length=SEQUENCE_LENGTH,
+        mask_selection_length=PREDICTION_SLOTS,
+    )
     preprocessor = masked_lm.preprocessor
     non_empty = lambda line: tf.strings.length(tf.strings.strip(line)) > 0  # noqa: E731
     lines = tf.data.TextLineDataset(train).filter(non_empty).take(200_000)
