@@ -2,11 +2,18 @@
 the shipped model, loaded once for the commands that read texts (`fill-mask`,
 `score`)."""
 
+import json
+import os
+
 import pytest
 
 from albert_mlm import AlbertMaskedLM
 from albert_mlm.cli import fill_mask_command
-from albert_mlm.presets.registry import DEFAULT_PRESET
+from albert_mlm.presets.registry import DEFAULT_PRESET, shipped_presets
+
+# The shipped preset's sequence length, for inputs that must exceed it.
+with open(os.path.join(shipped_presets()[DEFAULT_PRESET], "preprocessor.json")) as f:
+    SHIPPED_SEQUENCE_LENGTH = json.load(f)["config"]["sequence_length"]
 
 
 @pytest.fixture(scope="module")

@@ -129,9 +129,10 @@ class _Terminal(io.StringIO):
             "combined with decoding='joint'.",
         ),
         (
-            ["[MASK]" + " dog" * 40],
-            "is 43 tokens long with [CLS] and [SEP], 11 more than the "
-            "sequence_length 32 allows",
+            ["[MASK]" + " dog" * (cli_fixtures.SHIPPED_SEQUENCE_LENGTH + 8)],
+            f"is {cli_fixtures.SHIPPED_SEQUENCE_LENGTH + 11} tokens long with "
+            "[CLS] and [SEP], 11 more than the sequence_length "
+            f"{cli_fixtures.SHIPPED_SEQUENCE_LENGTH} allows",
         ),
     ],
     ids=[

@@ -109,9 +109,10 @@ class _Terminal(io.StringIO):
             "`texts` holds an empty text (no pieces once tokenized) at index 1: ''",
         ),
         (
-            ["dog " * 40],
-            "is 42 tokens long with [CLS] and [SEP], 10 more than the "
-            "sequence_length 32 allows",
+            ["dog " * (cli_fixtures.SHIPPED_SEQUENCE_LENGTH + 8)],
+            f"is {cli_fixtures.SHIPPED_SEQUENCE_LENGTH + 10} tokens long with "
+            "[CLS] and [SEP], 10 more than the sequence_length "
+            f"{cli_fixtures.SHIPPED_SEQUENCE_LENGTH} allows",
         ),
         (
             ["a dog.", "--file", "texts.txt"],
