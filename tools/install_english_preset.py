@@ -25,6 +25,14 @@ sys.path.insert(0, str(ROOT))
 
 PRESET = ROOT / "presets" / "albert_tiny_en_uncased"
 RUN_FILES = ("pretraining.json", "training_log.csv", "training_curve.png")
+HELD_OUT_KEYS = (
+    "masked_tokens",
+    "loss",
+    "top1",
+    "top5",
+    "unigram_top1",
+    "unigram_top5",
+)
 
 
 def pretraining_record(run, evaluation, corpus_stats, cpu_seconds, started_from):
@@ -50,12 +58,7 @@ def pretraining_record(run, evaluation, corpus_stats, cpu_seconds, started_from)
             "one line per sequence of 128 tokens, single tokens masked (20 slots), "
             "seed 0"
         ),
-        **{
-            key: held_out[key]
-            for key in (
-                "masked_tokens", "loss", "top1", "top5", "unigram_top1", "unigram_top5"
-            )
-        },  # fmt: skip
+        **{key: held_out[key] for key in HELD_OUT_KEYS},
         "cloze": {"set": "tests/data/cloze_en.json", **new["cloze"]},
         "cloze_previous_preset": old["cloze"],
     }
