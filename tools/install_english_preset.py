@@ -20,6 +20,8 @@ import json
 import pathlib
 import sys
 
+from evaluate_english_preset import PREDICTION_SLOTS, SEED, SEQUENCE_LENGTH
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -55,8 +57,8 @@ def pretraining_record(run, evaluation, corpus_stats, cpu_seconds, started_from)
         "held_out": (
             "held_out.txt of tools/build_english_corpus.py: every "
             f"{corpus_stats['held_out_every']}th document, {held_out_words} words; "
-            "one line per sequence of 128 tokens, single tokens masked (20 slots), "
-            "seed 0"
+            f"one line per sequence of {SEQUENCE_LENGTH} tokens, single tokens "
+            f"masked ({PREDICTION_SLOTS} slots), seed {SEED}"
         ),
         **{key: held_out[key] for key in HELD_OUT_KEYS},
         "cloze": {"set": "tests/data/cloze_en.json", **new["cloze"]},

@@ -14,8 +14,6 @@ def add_parser(commands):
 
 
 def run(args):
-    import gc
-
     from albert_mlm.training.pretrain import pretrain
 
     options = PretrainOptions(
@@ -26,10 +24,6 @@ def run(args):
         }
     )
     results = pretrain(options)
-    # Finalise the data pipeline's generator iterators (kept alive by
-    # reference cycles) now: at interpreter exit TensorFlow can no longer
-    # call into Python and prints an error line on stderr.
-    gc.collect()
     print(
         f"Saved {args.out}: held-out masked-token top-1 {results['top1']:.3f}, "
         f"top-5 {results['top5']:.3f} (unigram baseline "
