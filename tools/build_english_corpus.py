@@ -22,7 +22,9 @@ Each source is cut into documents (a synset, a Bible chapter, a commentary
 chapter, a dictionary entry, a book chapter, a play scene, a documentation
 page); markup, headings, notes, cross-references, verse numbers and code
 blocks are dropped, wrapped lines are joined and paragraphs are split into
-sentences.  Exact duplicate documents and sentences are dropped (first one
+sentences.  A synset's first definition is said of its words ("to run is to
+move fast by using one's feet"), since WordNet's glosses never name what they
+define.  Exact duplicate documents and sentences are dropped (first one
 wins, in source order), as are lines of fewer than 3 or more than 80 words and
 lines that look like code or numbers rather than prose.  Every 50th document of
 each source goes to ``held_out.txt``, the others to ``train.txt``: one sentence
@@ -70,7 +72,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from extract_wordnet_glosses import DATA_FILES, gloss_parts
+from extract_wordnet_glosses import DATA_FILES, PART, gloss_parts
 
 HELD_OUT_EVERY = 50
 MIN_WORDS = 3
@@ -167,14 +169,58 @@ def _is_prose(sentence, capitalised):
 # === Debian: WordNet glosses ===
 
 
+# The synset's words, as the data line lists them: hex count, then word and
+# lexical id pairs; an adjective may carry a syntactic marker, "(a)".
+_ADJECTIVE_MARKER = re.compile(r"\((?:a|p|ip)\)$")
+# How a definition is said of its headwords, per synset type.
+_DEFINITION_FRAMES = {
+    "n": "{words} is {definition}",
+    "v": "to {words} is to {definition}",
+    "a": "{words} means {definition}",
+    "s": "{words} means {definition}",
+    "r": "{words} means {definition}",
+}
+
+
+def _synset_words(line):
+    """The synset type and its words, spaces for underscores."""
+    fields = line.split(" ", 5)
+    count = int(fields[3], 16)
+    tokens = line.split(" ")[4 : 4 + 2 * count : 2]
+    words = [_ADJECTIVE_MARKER.sub("", t).replace("_", " ") for t in tokens]
+    return fields[2], list(dict.fromkeys(words))
+
+
+def _named_definition(line):
+    """The synset's gloss parts, its first definition said of its words:
+    "Paris is the capital and largest city of France" (the glosses alone
+    never name what they define)."""
+    parts = list(gloss_parts(line))
+    first = PART.search(line.partition("|")[2])
+    definition = " ".join(first.group().split()) if first else ""
+    if not definition or definition.startswith('"'):
+        return parts
+    synset_type, words = _synset_words(line)
+    named = words[0]
+    if len(words) > 1:
+        named += f" (also {', '.join(words[1:])})"
+    if parts and parts[0] == definition:
+        parts = parts[1:]
+    if synset_type == "v":  # "to run low is to be spent", not "to to be"
+        definition = definition.removeprefix("to ")
+    frame = _DEFINITION_FRAMES[synset_type].format(words=named, definition=definition)
+    return [frame, *parts]
+
+
 def _wordnet(root):
-    """Yield one document per synset: its definitions and example sentences."""
+    """Yield one document per synset: its definition said of its words, then
+    its other definitions and example sentences."""
     for name in DATA_FILES:
         path = root / "usr/share/wordnet" / name
         with path.open(encoding="utf-8", errors="replace") as f:
             for line in f:
                 if not line.startswith("  "):  # license header
-                    yield list(gloss_parts(line))
+                    yield _named_definition(line)
 
 
 # === Debian: SWORD modules (OSIS markup, zlib-compressed blocks) ===
