@@ -22,16 +22,17 @@ Each source is cut into documents (a synset, a Bible chapter, a commentary
 chapter, a dictionary entry, a book chapter, a play scene, a documentation
 page); markup, headings, notes, cross-references, verse numbers and code
 blocks are dropped, wrapped lines are joined and paragraphs are split into
-sentences.  A synset's first definition is said of its words ("to run is to
-move fast by using one's feet"), since WordNet's glosses never name what they
-define.  Exact duplicate documents and sentences are dropped (first one
-wins, in source order), as are lines of fewer than 3 or more than 80 words and
-lines that look like code or numbers rather than prose.  Every 50th document of
-each source goes to ``held_out.txt``, the others to ``train.txt``: one sentence
-per line, a blank line between documents, UTF-8; the training documents are
-then put in a seeded random order, so that every stretch of the training
-stream mixes the sources.  A table of words, sentences
-and documents per source is printed and written to ``stats.json``.
+sentences.  A synset's first definition is said of its words ("to run low
+(also run short, go) is to be spent or finished"), since WordNet's glosses
+never name what they define.  Exact duplicate documents and sentences are
+dropped (first one wins, in source order), as are lines of fewer than 3 or
+more than 80 words and lines that look like code or numbers rather than
+prose.  Every 50th document of each source goes to ``held_out.txt``, the
+others to ``train.txt``: one sentence per line, a blank line between
+documents, UTF-8; the training documents are then put in a seeded random
+order, so that every stretch of the training stream mixes the sources.  A
+table of words, sentences and documents per source is printed and written
+to ``stats.json``.
 
 Fetch the sources without installing them (no dictd service is started):
 
