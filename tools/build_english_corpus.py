@@ -185,9 +185,8 @@ _DEFINITION_FRAMES = {
 
 def _synset_words(line):
     """The synset type and its words, spaces for underscores."""
-    fields = line.split(" ", 5)
-    count = int(fields[3], 16)
-    tokens = line.split(" ")[4 : 4 + 2 * count : 2]
+    fields = line.split(" ")
+    tokens = fields[4 : 4 + 2 * int(fields[3], 16) : 2]
     words = [_ADJECTIVE_MARKER.sub("", t).replace("_", " ") for t in tokens]
     return fields[2], list(dict.fromkeys(words))
 
