@@ -257,18 +257,44 @@ def _sentences(files, document_format):
         document += 1
 
 
-def _split(sentences, holdout_every, held_out):
-    """The training documents' sentences, or the held-out ones' (every
-    `holdout_every`-th document from the first)."""
-    if holdout_every is None:
-        yield from sentences
-        return
+def _marked(sentences, holdout_every):
+    """`(text, document, held_out)` of each sentence: its document is held out
+    when it is every `holdout_every`-th from the first."""
     number, last_document = -1, None
     for text, document in sentences:
         if document != last_document:
             number, last_document = number + 1, document
-        if (number % holdout_every == 0) == held_out:
+        yield text, document, number % holdout_every == 0
+
+
+def _split(sentences, holdout_every, held_out):
+    """The training documents' sentences, or the held-out ones'."""
+    if holdout_every is None:
+        yield from sentences
+        return
+    for text, document, is_held_out in _marked(sentences, holdout_every):
+        if is_held_out == held_out:
             yield text, document
+
+
+def split_line_counts(files, document_format, holdout_every):
+    """`(training, held_out)`: how many lines `document_lines` yields for
+    each split, counted in one pass over the files without TensorFlow.
+
+    Example:
+    >>> import pathlib, tempfile
+    >>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
+    >>> _ = corpus.write_text("One.\\nTwo.\\n\\nThree.\\n\\nFour.\\n")
+    >>> split_line_counts([str(corpus)], "documents", 2)
+    (1, 3)
+    """
+    require_choice("document_format", document_format, DOCUMENT_FORMATS)
+    require_positive_int("holdout_every", holdout_every)
+    counts = [0, 0]
+    sentences = _sentences(_checked_files(files), document_format)
+    for _, _, held_out in _marked(sentences, holdout_every):
+        counts[held_out] += 1
+    return counts[0], counts[1]
 
 
 def document_lines(files, document_format, holdout_every, held_out):

@@ -134,9 +134,9 @@ def _interval(checkpoint_every, total_steps):
 
 
 def _describe_data(data, options, log):
-    held_out = _count(data.held_out_lines)
+    training, held_out = data.line_counts
     log(
-        f"Corpus: {_count(data.train_lines):,} training lines, {held_out:,} "
+        f"Corpus: {training:,} training lines, {held_out:,} "
         f"held-out lines (every {options.holdout_every}th {data.unit}); "
         f"{data.total_steps:,} steps."
     )
@@ -145,10 +145,6 @@ def _describe_data(data, options, log):
             f"Warning: only {held_out} held-out lines, so the held-out accuracy "
             "will be noisy; add text or lower --holdout-every."
         )
-
-
-def _count(dataset):
-    return int(dataset.reduce(0, lambda count, _: count + 1))
 
 
 def pretrain(options, log=print):

@@ -159,7 +159,11 @@ class PretrainOptions:
         above=0,
     )
     holdout_every: int = _option(
-        20, "hold out every N-th line for evaluation", metavar="N", minimum=2
+        20,
+        "hold out every N-th line for evaluation (every N-th document when "
+        "documents are packed)",
+        metavar="N",
+        minimum=2,
     )
     checkpoint_every: int = _option(
         200,

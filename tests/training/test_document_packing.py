@@ -15,7 +15,9 @@ from albert_mlm.training.corpus import CorpusError
 from albert_mlm.training.document_packing import (
     DocumentCount,
     check_document_format,
+    document_lines,
     packed_examples,
+    split_line_counts,
 )
 from albert_mlm.training.evaluation import non_padding_fractions
 
@@ -334,6 +336,26 @@ def test_check_document_format_warns_about_a_corpus_without_blank_lines(
         assert check_document_format(documents_file) == DocumentCount(
             documents=len(word_documents), sentences=sum(map(len, word_documents))
         )
+
+
+@pytest.mark.parametrize("document_format", ["documents", "lines"])
+@pytest.mark.parametrize("holdout_every", [1, 3, 50])
+def test_split_line_counts_are_the_lengths_of_document_lines(
+    tmp_path, document_format, holdout_every
+):
+    first = tmp_path / "first.txt"
+    first.write_text("\n\nA one.\nA two.\n\n\n  \nB one.\n" * 40 + "C one.")
+    second = tmp_path / "second.txt"
+    second.write_text("D one.\n\nE one.\nE two.\nE three.\n\n" * 7)
+    files = [str(first), str(second)]
+    lengths = tuple(
+        sum(1 for _ in document_lines(files, document_format, holdout_every, split))
+        for split in (False, True)
+    )
+    counts = split_line_counts(files, document_format, holdout_every)
+    assert counts == lengths
+    assert sum(counts) == check_document_format(files, document_format).sentences
+    assert counts[1] > 0
 
 
 def test_the_smallest_sequence_length_still_pairs_sentences(

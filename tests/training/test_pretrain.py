@@ -19,6 +19,7 @@ from helpers import (
 )
 
 from albert_mlm import AlbertMaskedLM
+from albert_mlm.training.document_packing import document_lines
 
 
 def test_pretrain_resume_evaluate_and_convert(corpus, tmp_path):
@@ -54,6 +55,14 @@ def test_pretrain_resume_evaluate_and_convert(corpus, tmp_path):
     resumed = run_cli(*pretrain_args(corpus, out, "--steps", "6", "--resume", *recipe))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "held-out masked-token top-1" in resumed.stdout
+    training, held_out = (
+        sum(1 for _ in document_lines([str(corpus)], "documents", 20, split))
+        for split in (False, True)
+    )
+    assert (
+        f"Corpus: {training:,} training lines, {held_out:,} held-out lines "
+        "(every 20th document)"
+    ) in resumed.stdout
     metadata = json.loads((out / "metadata.json").read_text())
     for key in ("top1", "top5", "unigram_top1", "unigram_top5"):
         assert 0 <= metadata["pretraining"][key] <= 1
