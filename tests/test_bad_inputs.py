@@ -33,11 +33,11 @@ from albert_mlm import (
 from albert_mlm.cli import main
 from albert_mlm.models.albert_pretrainer import AlbertPreTrainer
 from albert_mlm.training.corpus import CorpusError
-from albert_mlm.training.document_packing import (
+from albert_mlm.training.corpus_documents import (
     DocumentCount,
     check_document_format,
-    packed_examples,
 )
+from albert_mlm.training.document_packing import packed_examples
 from albert_mlm.training.pretrain_options import PretrainOptions
 from albert_mlm.training.recipes import resolved
 

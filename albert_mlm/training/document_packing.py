@@ -20,8 +20,8 @@ Design:
   the end of a file) between documents. `"lines"`: every non-empty line is a
   document. A corpus without blank lines read as `"documents"` is one long
   document per file: it trains, but its "continuations" join unrelated lines,
-  which makes sentence order unlearnable. `check_document_format` scans the
-  files once, counts documents and warns about exactly that mistake.
+  which makes sentence order unlearnable. `corpus_documents.check_document_format`
+  scans the files once, counts documents and warns about exactly that mistake.
 - **Cuts.** A sentence longer than the room is cut to fit, so nothing is
   longer than `sequence_length`; a document of one sentence still gives
   masked-LM examples.
@@ -50,9 +50,6 @@ Design:
 
 import itertools
 import numbers
-import os
-import warnings
-from collections import namedtuple
 
 import numpy as np
 
@@ -62,17 +59,19 @@ from albert_mlm.argument_checks import (
     require_rate,
 )
 from albert_mlm.text.albert_tokenizer import AlbertTokenizer
-from albert_mlm.training.corpus import CorpusError, corpus_files
+from albert_mlm.training.corpus import CorpusError
+from albert_mlm.training.corpus_documents import (
+    DOCUMENT_FORMATS,
+    checked_files,
+    document_sentences,
+    split_documents,
+)
 from albert_mlm.training.sentence_order_instances import MIN_SEQUENCE_LENGTH, instances
 
-DOCUMENT_FORMATS = ("documents", "lines")
 # Sentences per SentencePiece call: one call per block is much faster than
 # one per sentence, and a block (unlike a whole document) bounds the memory
 # even when a corpus without blank lines is one huge document.
 _SENTENCES_PER_CALL = 256
-
-DocumentCount = namedtuple("DocumentCount", ["documents", "sentences"])
-"""How many documents and sentences (non-empty lines) a corpus holds."""
 
 
 def packed_examples(
@@ -131,10 +130,10 @@ def packed_examples(
     _check_arguments(
         tokenizer, sequence_length, seed, short_seq_prob, document_format, epochs
     )
-    files = _checked_files(files)
+    files = checked_files(files)
     if holdout_every is not None:
         require_positive_int("holdout_every", holdout_every)
-    if next(_sentences(files, document_format), None) is None:
+    if next(document_sentences(files, document_format), None) is None:
         what = f"corpus files {files}" if isinstance(files, list) else "documents"
         raise CorpusError(f"The {what} hold no text, only blank lines.")
 
@@ -143,7 +142,9 @@ def packed_examples(
         for pass_number in passes:
             rng = np.random.default_rng([int(seed), pass_number])
             sentences = _tokenized_sentences(
-                _split(_sentences(files, document_format), holdout_every, held_out),
+                split_documents(
+                    document_sentences(files, document_format), holdout_every, held_out
+                ),
                 tokenizer,
             )
             produced = False
@@ -211,122 +212,6 @@ def _example(first, second, swapped, tokenizer, sequence_length):
     }
 
 
-def _checked_files(files):
-    """Checked corpus file names, or a dataset of documents, unbatched."""
-    import tensorflow as tf
-
-    if isinstance(files, tf.data.Dataset):
-        spec = files.element_spec
-        if not (isinstance(spec, tf.TensorSpec) and spec.dtype == tf.string):
-            raise TypeError(
-                "A dataset of documents must yield strings or batches of them. "
-                f"Received elements of spec {spec}."
-            )
-        return files.unbatch() if spec.shape.rank else files
-    if isinstance(files, str | os.PathLike):
-        files = [files]
-    return corpus_files([os.fspath(path) for path in files])
-
-
-def _line_groups(files):
-    """The lines of each file, or of each document of a dataset."""
-    if not isinstance(files, list):
-        for document in files.as_numpy_iterator():
-            yield document.decode("utf-8").splitlines()
-        return
-    for path in files:
-        with open(path, encoding="utf-8") as file:
-            yield file
-
-
-def _sentences(files, document_format):
-    """`(text, document number)` of each non-empty line, in corpus order.
-
-    A document ends at a blank line and at the end of a file (or dataset
-    element), and in the `"lines"` format after every line.
-    """
-    one_per_line = document_format == "lines"
-    document = 0
-    for lines in _line_groups(files):
-        for line in lines:
-            text = line.strip()
-            if text:
-                yield text, document
-            if one_per_line or not text:
-                document += 1
-        document += 1
-
-
-def _marked(sentences, holdout_every):
-    """`(text, document, held_out)` of each sentence: its document is held out
-    when it is every `holdout_every`-th from the first."""
-    number, last_document = -1, None
-    for text, document in sentences:
-        if document != last_document:
-            number, last_document = number + 1, document
-        yield text, document, number % holdout_every == 0
-
-
-def _split(sentences, holdout_every, held_out):
-    """The training documents' sentences, or the held-out ones'."""
-    if holdout_every is None:
-        yield from sentences
-        return
-    for text, document, is_held_out in _marked(sentences, holdout_every):
-        if is_held_out == held_out:
-            yield text, document
-
-
-def split_line_counts(files, document_format, holdout_every):
-    """`(training, held_out)`: how many lines `document_lines` yields for
-    each split, counted in one pass over the files without TensorFlow.
-
-    Example:
-    >>> import pathlib, tempfile
-    >>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
-    >>> _ = corpus.write_text("One.\\nTwo.\\n\\nThree.\\n\\nFour.\\n")
-    >>> split_line_counts([str(corpus)], "documents", 2)
-    (1, 3)
-    """
-    require_choice("document_format", document_format, DOCUMENT_FORMATS)
-    require_positive_int("holdout_every", holdout_every)
-    counts = [0, 0]
-    sentences = _sentences(_checked_files(files), document_format)
-    for _, _, held_out in _marked(sentences, holdout_every):
-        counts[held_out] += 1
-    return counts[0], counts[1]
-
-
-def document_lines(files, document_format, holdout_every, held_out):
-    """A `tf.data.Dataset` of the sentences of the training documents, or of
-    the held-out ones: what `packed_examples(..., holdout_every=...)` trains
-    on, or leaves out.
-
-    Example:
-    >>> import pathlib, tempfile
-    >>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
-    >>> _ = corpus.write_text("One.\\nTwo.\\n\\nThree.\\n\\nFour.\\n")
-    >>> lines = document_lines([str(corpus)], "documents", 2, held_out=True)
-    >>> [line.decode() for line in lines.as_numpy_iterator()]
-    ['One.', 'Two.', 'Four.']
-    """
-    import tensorflow as tf
-
-    require_choice("document_format", document_format, DOCUMENT_FORMATS)
-    require_positive_int("holdout_every", holdout_every)
-    files = _checked_files(files)
-
-    def stream():
-        for text, _ in _split(
-            _sentences(files, document_format), holdout_every, held_out
-        ):
-            yield text
-
-    return tf.data.Dataset.from_generator(
-        stream, output_signature=tf.TensorSpec([], tf.string)
-    )
-
-
 def _tokenized_sentences(sentences, tokenizer):
     """`(token ids, document number)` of each sentence with any tokens."""
     while block := list(itertools.islice(sentences, _SENTENCES_PER_CALL)):
@@ -334,42 +219,3 @@ def _tokenized_sentences(sentences, tokenizer):
         for ids, document in zip(tokenizer._token_rows(list(texts)), documents):
             if len(ids):
                 yield ids, document
-
-
-def check_document_format(files, document_format="documents"):
-    """Count the documents of a corpus, warning when the format looks wrong.
-
-    Read as `"documents"`, a corpus without a single blank line (each file one
-    document of many sentences) is usually one document per line, meant for
-    `"lines"`: this warns (`UserWarning`) then. Scans the files once; turn
-    the warning into an error with `warnings.simplefilter("error")`.
-
-    Returns:
-        A `DocumentCount(documents, sentences)`.
-
-    Example:
-    >>> import pathlib, tempfile
-    >>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
-    >>> _ = corpus.write_text("One.\\nTwo.\\n\\nThree.\\n")
-    >>> check_document_format([str(corpus)])
-    DocumentCount(documents=2, sentences=3)
-    """
-    require_choice("document_format", document_format, DOCUMENT_FORMATS)
-    files = _checked_files(files)
-    documents = sentences = 0
-    last_document = None
-    for _, document in _sentences(files, document_format):
-        sentences += 1
-        documents += document != last_document
-        last_document = document
-    no_blank_line = documents <= len(files) and sentences > documents
-    if document_format == "documents" and no_blank_line:
-        warnings.warn(
-            f"No blank line separates documents in {files}: read with "
-            f"document_format='documents', each file is one document "
-            f"({sentences} sentences in {documents} documents), so sentence-order "
-            "pairs join unrelated lines. For one document per line, pass "
-            "document_format='lines'.",
-            stacklevel=2,
-        )
-    return DocumentCount(documents, sentences)

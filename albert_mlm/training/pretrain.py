@@ -43,7 +43,7 @@ from albert_mlm.training.checkpoints import (
     latest_checkpoint,
 )
 from albert_mlm.training.corpus import corpus_files
-from albert_mlm.training.document_packing import check_document_format
+from albert_mlm.training.corpus_documents import check_document_format
 from albert_mlm.training.evaluation import (
     evaluate_masked_lm,
     evaluate_sentence_order,

@@ -32,11 +32,8 @@ import math
 import warnings
 
 from albert_mlm.training.corpus import CorpusError, split_lines
-from albert_mlm.training.document_packing import (
-    document_lines,
-    packed_examples,
-    split_line_counts,
-)
+from albert_mlm.training.corpus_documents import document_lines, split_line_counts
+from albert_mlm.training.document_packing import packed_examples
 from albert_mlm.training.evaluation import token_masking
 
 # Packed examples shuffled together, so that neighbouring sequences (often

@@ -12,13 +12,13 @@ import tensorflow as tf
 from helpers import CORPUS_OBJECTS, CORPUS_SUBJECTS, CORPUS_VERBS
 
 from albert_mlm.training.corpus import CorpusError
-from albert_mlm.training.document_packing import (
+from albert_mlm.training.corpus_documents import (
     DocumentCount,
     check_document_format,
     document_lines,
-    packed_examples,
     split_line_counts,
 )
+from albert_mlm.training.document_packing import packed_examples
 from albert_mlm.training.evaluation import non_padding_fractions
 
 SEQUENCE_LENGTH = 32
