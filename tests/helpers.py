@@ -5,6 +5,8 @@ Test files import these with `from helpers import ...` (tests/conftest.py puts
 tests/ on `sys.path`); the pytest fixtures stay in conftest.py.
 """
 
+import contextlib
+import importlib
 import json
 import os
 import pathlib
@@ -28,6 +30,19 @@ KERAS_HUB_PRESETS = ("groups2_inner2", "groups3_inner2", "groups1_inner1")
 """The unsharded KerasHub presets under `KERAS_HUB_DIR`."""
 TRANSFORMERS_DIR = DATA_DIR / "transformers"
 """Checkpoints and goldens written by Hugging Face transformers."""
+TOOLS_DIR = pathlib.Path(__file__).resolve().parent.parent / "tools"
+"""The repository's scripts, tools/."""
+
+
+@contextlib.contextmanager
+def tool_module(name):
+    """`tools/<name>.py` imported, with tools/ on `sys.path` only meanwhile."""
+    sys.path.insert(0, str(TOOLS_DIR))
+    try:
+        yield importlib.import_module(name)
+    finally:
+        sys.path.remove(str(TOOLS_DIR))
+
 
 with open(KERAS_HUB_DIR / "tokenization.json", encoding="utf-8") as _file:
     KERAS_HUB_TOKENIZATION = json.load(_file)

@@ -1,12 +1,8 @@
 """tools/measure_cloze_support.py: each cloze item's evidence in a training
 text, and the share solved at each level of it."""
 
-import pathlib
-import sys
-
 import pytest
-
-TOOLS = pathlib.Path(__file__).resolve().parent.parent / "tools"
+from helpers import tool_module
 
 ITEMS = [
     {"text": "a cup of hot [MASK].", "accepted": ["tea", "coffee"], "topic": "food"},
@@ -22,13 +18,8 @@ CORPUS = [
 
 @pytest.fixture(scope="module")
 def support():
-    sys.path.insert(0, str(TOOLS))
-    try:
-        import measure_cloze_support
-
-        yield measure_cloze_support
-    finally:
-        sys.path.remove(str(TOOLS))
+    with tool_module("measure_cloze_support") as module:
+        yield module
 
 
 def test_the_neighbour_is_the_word_before_the_mask_or_else_after_it(support):

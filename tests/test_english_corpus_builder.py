@@ -1,23 +1,14 @@
 """tools/build_english_corpus.py: WordNet synsets become documents that name
 what their glosses define."""
 
-import pathlib
-import sys
-
 import pytest
-
-TOOLS = pathlib.Path(__file__).resolve().parent.parent / "tools"
+from helpers import tool_module
 
 
 @pytest.fixture(scope="module")
 def builder():
-    sys.path.insert(0, str(TOOLS))
-    try:
-        import build_english_corpus
-
-        yield build_english_corpus
-    finally:
-        sys.path.remove(str(TOOLS))
+    with tool_module("build_english_corpus") as module:
+        yield module
 
 
 # Synset lines in WordNet 3.0's data-file format (trimmed pointer lists).

@@ -32,6 +32,7 @@ FILL_MASK_EXAMPLES = (
     "to move [MASK] through water by swimming.",
     "he opened the [MASK] and walked into the room.",
 )
+CLOZE_SET = ROOT / "tests" / "data" / "cloze_en.json"
 SEED = 0
 SEQUENCE_LENGTH = 128
 PREDICTION_SLOTS = 20
@@ -84,9 +85,7 @@ def main():
     )  # fmt: skip
     parser.add_argument("--train", required=True, help="the training text")
     parser.add_argument("--held-out", required=True, help="held-out text")
-    parser.add_argument(
-        "--cloze", default=str(ROOT / "tests" / "data" / "cloze_en.json")
-    )
+    parser.add_argument("--cloze", default=str(CLOZE_SET), help="a cloze set")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 

@@ -21,6 +21,8 @@ import pathlib
 import re
 import sys
 
+from evaluate_english_preset import CLOZE_SET
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -143,9 +145,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train", required=True, help="the training text")
     parser.add_argument("--preset", required=True, help="the preset to score")
-    parser.add_argument(
-        "--cloze", default=str(ROOT / "tests" / "data" / "cloze_en.json")
-    )
+    parser.add_argument("--cloze", default=str(CLOZE_SET), help="a cloze set")
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
 
