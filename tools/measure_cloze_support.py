@@ -44,18 +44,21 @@ def neighbour(text):
     return (words_after[0], 1) if words_after else (None, 0)
 
 
+def _asked_pairs(item):
+    """The word pairs an item asks about: the mask's neighbour then each
+    accepted word, or each accepted word then the neighbour after the mask."""
+    word, side = neighbour(item["text"])
+    if side < 0:
+        return [(word, answer) for answer in item["accepted"]]
+    if side > 0:
+        return [(answer, word) for answer in item["accepted"]]
+    return []
+
+
 def corpus_counts(lines, items):
     """`(word_counts, pair_counts)`: every word's occurrences in `lines`, and
-    the occurrences of the word pairs the items ask about (neighbour then
-    accepted word, or accepted word then neighbour)."""
-    wanted = set()
-    for item in items:
-        word, side = neighbour(item["text"])
-        for answer in item["accepted"]:
-            if side < 0:
-                wanted.add((word, answer))
-            elif side > 0:
-                wanted.add((answer, word))
+    the occurrences of the word pairs the items ask about."""
+    wanted = {pair for item in items for pair in _asked_pairs(item)}
     words = collections.Counter()
     pairs = collections.Counter()
     for line in lines:
@@ -68,13 +71,7 @@ def corpus_counts(lines, items):
 def item_support(item, words, pairs):
     """The item's two counts: its commonest accepted word's occurrences, and
     its accepted words' occurrences beside the mask's neighbour."""
-    word, side = neighbour(item["text"])
-    if side < 0:
-        beside = sum(pairs[(word, answer)] for answer in item["accepted"])
-    elif side > 0:
-        beside = sum(pairs[(answer, word)] for answer in item["accepted"])
-    else:
-        beside = 0
+    beside = sum(pairs[pair] for pair in _asked_pairs(item))
     return max(words[answer] for answer in item["accepted"]), beside
 
 
