@@ -142,6 +142,14 @@ def unwrap(serialized, cls, source):
         shown = ", ".join(f"{name!r:.40}" for name in unknown[:5])
         raise ValueError(f"{source} has unknown {class_name} arguments [{shown}].")
     config = {k: v for k, v in serialized["config"].items() if k in ours}
+    name = serialized["config"].get("name")
+    if name is not None:  # Kept, as KerasHub keeps it: a reload saves the same.
+        if not isinstance(name, str) or not name or "/" in name:
+            raise ValueError(
+                f"{source} has the name {name!r:.80}; expected a non-empty "
+                "string without '/'."
+            )
+        config["name"] = name
     required = {k for k, v in ours.items() if v is inspect.Parameter.empty}
     missing = sorted(required - set(config) - set(_NESTED))
     if missing:
