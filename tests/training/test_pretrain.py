@@ -50,8 +50,10 @@ def test_pretrain_resume_evaluate_and_convert(corpus, tmp_path):
     assert (out / "checkpoints").is_dir()
 
     # A non-empty --out without --resume is refused; with it the run finishes.
-    refused = run_cli(*pretrain_args(corpus, out, "--steps", "4", *recipe))
-    assert refused.returncode != 0 and "--resume" in refused.stderr
+    code, _, stderr = run_cli_in_process(
+        *pretrain_args(corpus, out, "--steps", "4", *recipe)
+    )
+    assert code != 0 and "--resume" in stderr
     resumed = run_cli(*pretrain_args(corpus, out, "--steps", "6", "--resume", *recipe))
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert "held-out masked-token top-1" in resumed.stdout
@@ -69,13 +71,16 @@ def test_pretrain_resume_evaluate_and_convert(corpus, tmp_path):
     assert not (out / "checkpoints").exists()
     assert (out / "training_log.csv").read_text().count("\n") >= 2
 
-    evaluated = run_cli("evaluate", "--preset", str(out), "--corpus", str(corpus))
-    assert evaluated.returncode == 0, evaluated.stderr
-    assert "top-1" in evaluated.stdout
+    # The other commands read the run's preset (in this process: no start-up).
+    code, stdout, stderr = run_cli_in_process(
+        "evaluate", "--preset", out, "--corpus", corpus
+    )
+    assert code == 0, stderr
+    assert "top-1" in stdout
 
     converted = tmp_path / "converted"
-    result = run_cli("convert", str(out), str(converted))
-    assert result.returncode == 0, result.stderr
+    code, _, stderr = run_cli_in_process("convert", out, converted)
+    assert code == 0, stderr
     assert (converted / "config.json").read_text() == (out / "config.json").read_text()
 
 
