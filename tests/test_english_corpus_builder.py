@@ -2,6 +2,7 @@
 what their glosses define."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -106,3 +107,31 @@ def test_every_source_has_a_licence_notice_naming_its_package(builder):
         assert notice.is_file(), f"{source.name}: {notice} is missing"
         package = re.escape(source.package.split("-*")[0]).replace("X", r"\d+")
         assert re.search(package, notice.read_text(encoding="utf-8")), source.name
+
+
+@pytest.fixture
+def r_root(tmp_path):
+    """A file-system root holding the R packages' data that R itself wrote
+    (tools/make_r_lazyload_goldens.R), where Debian installs it."""
+    library = tmp_path / "usr/lib/R/site-library"
+    data = Path(__file__).resolve().parent / "data/r_lazyload/site-library"
+    shutil.copytree(data, library)
+    return tmp_path
+
+
+def test_austen_novels_become_chapters_without_title_or_end_matter(builder, r_root):
+    assert list(builder._jane_austen(r_root)) == [
+        [
+            "Emma Woodhouse, handsome, clever, and rich, had a comfortable home.",
+            "She was the youngest daughter.",
+        ],
+        ["Sir Walter Elliot never read any book but one."],
+        ["Mr Shepherd was a lawyer."],
+    ]
+
+
+def test_moby_dick_loses_the_gutenberg_header_front_matter_and_licence(builder, r_root):
+    assert list(builder._moby_dick(r_root)) == [
+        ["Call me Ishmael. Some years ago I went to sea."],
+        ["The drama's done. Why then here does any one step forth?"],
+    ]

@@ -548,7 +548,7 @@ def _shakespeare(downloads):
 _R_LIBRARY = "usr/lib/R/site-library"
 _CHAPTER = re.compile(r"^(?:CHAPTER|Chapter) [0-9IVXLC]+\b.*$", re.MULTILINE)
 _NOVEL_END = re.compile(
-    r"^(?:THE END|FINIS|Finis|A NOTE ON THE TEXT)\s*$", re.MULTILINE
+    r"^(?:THE END|FINIS|Finis|A NOTE ON THE TEXT)[ \t]*$", re.MULTILINE
 )
 
 
@@ -579,7 +579,8 @@ def _moby_dick(root):
     data = read_lazyload(root / _R_LIBRARY / "tokenizers/data/Rdata")
     text = data["mobydick"]["mobydick"].replace("\r\n", "\n")
     text = text.split("*** END OF")[0]
-    text = re.sub(r"^Epilogue\s*$", "CHAPTER 136. Epilogue", text, flags=re.MULTILINE)
+    epilogue = re.compile(r"^Epilogue[ \t]*$", re.MULTILINE)
+    text = epilogue.sub("CHAPTER 136. Epilogue", text)
     yield from _chapters(text)
 
 
