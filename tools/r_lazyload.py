@@ -122,7 +122,7 @@ def _decompress(blob, compression):
     """An .rdb entry's serialised bytes: R writes the uncompressed length,
     then zlib data (compression 1), or a type byte then the data (2 and 3)."""
     (size,) = struct.unpack(">I", blob[:4])
-    if compression in (1, True):
+    if compression == 1:  # R's TRUE
         data = zlib.decompress(blob[4:])
     elif blob[4:5] == b"Z":  # a raw LZMA2 stream, without the .xz container
         filters = [{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}]
@@ -153,11 +153,10 @@ def read_lazyload(prefix):
             name: unserialize(_decompress(database[start : start + size], compression))
             for name, (start, size) in index["variables"].items()
         }
-    except (
-        RDataError,
+    except (  # RDataError is a ValueError; a bad gzip or bzip2 stream, OSError
+        ValueError,
         KeyError,
         TypeError,
-        ValueError,
         EOFError,
         struct.error,
         zlib.error,

@@ -78,7 +78,7 @@ def test_saved_names_are_kept_however_often_a_preset_is_loaded(tmp_path):
     directory = copy_keras_hub_preset(tmp_path)
     edit_json(directory / "config.json", lambda c: c["config"].update(name="mine"))
     names = {
-        file_name: read_json(directory / file_name)["config"]["name"]
+        file_name: json.loads((directory / file_name).read_text())["config"]["name"]
         for file_name in ("config.json", "task.json", "tokenizer.json")
     }
     first, second = (AlbertMaskedLM.from_preset(str(directory)) for _ in range(2))
@@ -88,8 +88,5 @@ def test_saved_names_are_kept_however_often_a_preset_is_loaded(tmp_path):
         assert masked_lm.preprocessor.tokenizer.name == names["tokenizer.json"]
     second.save_to_preset(str(tmp_path / "again"))
     for file_name, name in names.items():
-        assert read_json(tmp_path / "again" / file_name)["config"]["name"] == name
-
-
-def read_json(path):
-    return json.loads(path.read_text())
+        saved = json.loads((tmp_path / "again" / file_name).read_text())
+        assert saved["config"]["name"] == name
