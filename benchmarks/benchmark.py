@@ -30,16 +30,19 @@ import json
 from pathlib import Path
 
 from command_line import parse_args
-from device_suite import run_suite
+from device_suite import run_suite, run_suite_worker
 from orchestration import run_benchmark
 from report import print_report
-from workers import run_worker
+from workers import WORKERS, run_worker
 
 
 def main():
     args = parse_args(description=__doc__.split("\n\n")[0])
     if args.worker:
-        run_worker(args)
+        # A device-suite worker measures its configurations; any other, one
+        # measurement.
+        suite = args.configurations is not None
+        run_worker(args, run_suite_worker if suite else WORKERS[args.worker])
         return
     if args.device:
         run_suite(args)

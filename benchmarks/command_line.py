@@ -11,7 +11,7 @@ from model_configuration import (
 from shared_inputs import MASK_SELECTION_RATE
 from workers import DEFAULT_IMPLEMENTATIONS, IMPLEMENTATIONS, WORKERS
 
-BACKENDS = ("torch", "jax")
+SUITE_BACKENDS = ("torch", "jax")
 
 
 def parse_args(description):
@@ -141,8 +141,8 @@ def make_parser(description):
     suite.add_argument(
         "--backends",
         nargs="+",
-        default=BACKENDS,
-        choices=BACKENDS,
+        default=SUITE_BACKENDS,
+        choices=SUITE_BACKENDS,
         help="Keras backends of the suite (default: torch jax)",
     )
     suite.add_argument(

@@ -42,12 +42,15 @@ from transformers_export import write_transformers_checkpoint
 
 BACKENDS = ("tensorflow", "jax", "torch")
 PRESET = "albert_tiny_en_uncased"
-VOCABULARY_FILE = REPO_ROOT / "presets" / PRESET / "assets/tokenizer/vocabulary.spm"
+PRESET_VOCABULARY_FILE = (
+    REPO_ROOT / "presets" / PRESET / "assets/tokenizer/vocabulary.spm"
+)
 SEQUENCE_LENGTH = 128
 TOP_K = 5
 SEED = 0
 CHECKPOINT = "transformers_checkpoint"
-PACKAGES = ("keras", "tensorflow", "jax", "torch")
+# Versions recorded: the Keras workers' (the pipeline's own come from its worker).
+KERAS_PACKAGES = ("keras", "tensorflow", "jax", "torch")
 
 
 def parse_args():
@@ -128,7 +131,9 @@ def run_keras(args, workdir, texts):
     )
     pieces = sum(result["num_pieces"] for result in scores)
     if args.reference_python and not (workdir / CHECKPOINT).exists():
-        write_transformers_checkpoint(masked_lm, VOCABULARY_FILE, workdir / CHECKPOINT)
+        write_transformers_checkpoint(
+            masked_lm, PRESET_VOCABULARY_FILE, workdir / CHECKPOINT
+        )
     return {
         "fill_mask_texts": fill,
         "score_texts": score,
@@ -245,7 +250,7 @@ def run_benchmark(args):
         **{key: getattr(args, key) for key in ("repeats", "reference_python")},
         "cpu_count": os.cpu_count(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "packages": {name: package_version(name) for name in PACKAGES},
+        "packages": {name: package_version(name) for name in KERAS_PACKAGES},
         "command": [Path(sys.executable).name, *sys.argv],
     }
     return {"setup": setup, "results": results}

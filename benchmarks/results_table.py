@@ -11,13 +11,17 @@ import json
 import sys
 from pathlib import Path
 
-IMPLEMENTATIONS = ("albert_mlm", "keras_hub", "transformers")
+from workers import IMPLEMENTATIONS
 
 
 def load_runs(directory):
+    """`benchmark.py --json` reports by (backend, precision, length); the
+    directory's other JSON files (other scripts' results) are left out."""
     runs = {}
     for path in sorted(Path(directory).glob("*.json")):
         report = json.loads(path.read_text())
+        if "implementations" not in report:
+            continue
         setup = report["setup"]
         key = (setup["keras_backend"], setup["precision"], setup["sequence_length"])
         runs[key] = report
@@ -49,7 +53,8 @@ def throughput_table(runs):
         results = report["implementations"]
         ours = results["albert_mlm"]
         for name in IMPLEMENTATIONS:
-            result = results[name]
+            # Runs recorded before an implementation existed have no row for it.
+            result = results.get(name, {})
             if result.get("status") != "ok":
                 continue
             label = f"{name} {result.get('version') or ''}".strip()
@@ -89,7 +94,7 @@ def ceiling_table(runs):
         fractions = {
             name: results[name]["predict_tokens"]["fraction_of_ceiling"]
             for name in IMPLEMENTATIONS
-            if results[name].get("status") == "ok"
+            if results.get(name, {}).get("status") == "ok"
         }
         others = [value for name, value in fractions.items() if name != "albert_mlm"]
         bound = ceiling["model_matmul_bound"]["predict_tokens"]["per_second"]
@@ -112,8 +117,8 @@ def scaling_table(runs):
             continue
         growth_in_tokens = length / 128
         for name in IMPLEMENTATIONS:
-            short = short_run["implementations"][name]
-            long = long_run["implementations"][name]
+            short = short_run["implementations"].get(name, {})
+            long = long_run["implementations"].get(name, {})
             if short.get("status") != "ok" or long.get("status") != "ok":
                 continue
             # Same batch, so a step's time grows by (tokens ratio) / (rate ratio).

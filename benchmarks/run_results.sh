@@ -4,8 +4,9 @@
 # Usage: benchmarks/run_results.sh PYTHON [OUTPUT_DIR]
 #   PYTHON: an interpreter with keras-hub, transformers, torch, jax and
 #           tensorflow installed (albert_mlm itself is read from this checkout).
-# Writes OUTPUT_DIR/<backend>_<precision>_<length>.{json,txt}
-# (default OUTPUT_DIR: benchmarks/results). Run it on an otherwise idle machine.
+# Writes OUTPUT_DIR/<backend>_<precision>_<length>.json (default OUTPUT_DIR:
+# benchmarks/results); each run's printed report is made from that JSON's
+# numbers. Run it on an otherwise idle machine.
 set -euo pipefail
 python="${1:?usage: $0 PYTHON [OUTPUT_DIR]}"
 out="${2:-$(dirname "$0")/results}"
@@ -20,8 +21,7 @@ run() {  # backend precision length batch steps rounds implementations...
   echo "== ${name}" >&2
   KERAS_BACKEND="$backend" "$python" "$benchmark" --architecture base \
     --precision "$precision" --sequence-length "$length" --batch-size "$batch" \
-    --steps "$steps" --rounds "$rounds" --implementations "$@" --json "$out/$name.json" \
-    | tee "$out/$name.txt"
+    --steps "$steps" --rounds "$rounds" --implementations "$@" --json "$out/$name.json"
 }
 
 for precision in float32 mixed_bfloat16; do

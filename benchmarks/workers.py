@@ -45,16 +45,12 @@ def missing_modules(name, preprocessing=True):
     ]
 
 
-def run_worker(args):
-    """Subprocess entry: run one measurement, write its JSON into the workdir
-    (a device-suite worker writes its results as JSON lines as it goes)."""
+def run_worker(args, measure):
+    """Subprocess entry: `measure(workdir, args)`, its result written as JSON
+    into the workdir (a device-suite worker writes its results as JSON lines
+    as it goes)."""
     workdir = Path(args.workdir)
-    if args.configurations is not None:
-        from device_suite import run_suite_worker  # It imports this module.
-
-        result = run_suite_worker(workdir, args)
-    else:
-        result = WORKERS[args.worker](workdir, args)
+    result = measure(workdir, args)
     result["status"] = "ok"
     result["peak_rss_mib"] = peak_rss_mib()
     (workdir / f"{args.worker}.json").write_text(json.dumps(result))

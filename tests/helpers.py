@@ -31,17 +31,28 @@ KERAS_HUB_PRESETS = ("groups2_inner2", "groups3_inner2", "groups1_inner1")
 TRANSFORMERS_DIR = DATA_DIR / "transformers"
 """Checkpoints and goldens written by Hugging Face transformers."""
 TOOLS_DIR = pathlib.Path(__file__).resolve().parent.parent / "tools"
-"""The repository's scripts, tools/."""
+"""The repository's scripts, tools/, in one folder per purpose."""
 
 
 @contextlib.contextmanager
-def tool_module(name):
-    """`tools/<name>.py` imported, with tools/ on `sys.path` only meanwhile."""
-    sys.path.insert(0, str(TOOLS_DIR))
+def tool_module(path):
+    """`tools/<path>.py` imported (`path` such as "corpus/r_lazyload"), with
+    its folder on `sys.path` only meanwhile, as when the script runs."""
+    folder = str((TOOLS_DIR / path).parent)
+    sys.path.insert(0, folder)
     try:
-        yield importlib.import_module(name)
+        yield importlib.import_module(pathlib.PurePosixPath(path).name)
     finally:
-        sys.path.remove(str(TOOLS_DIR))
+        sys.path.remove(folder)
+
+
+def cloze_sentences():
+    """The cloze set's sentences (tests/data/cloze_en.json), each with its
+    first accepted word in place of `[MASK]`: everyday English written for
+    the set, not taken from any training corpus."""
+    with open(DATA_DIR / "cloze_en.json", encoding="utf-8") as file:
+        items = json.load(file)["items"]
+    return [item["text"].replace("[MASK]", item["accepted"][0]) for item in items]
 
 
 with open(KERAS_HUB_DIR / "tokenization.json", encoding="utf-8") as _file:
@@ -123,6 +134,26 @@ def file_contents(directory):
             with open(path, "rb") as file:
                 found[os.path.relpath(path, directory)] = file.read()
     return found
+
+
+def tree_contents(directory):
+    """Relative path -> bytes of every file under `directory`, and -> None of
+    every folder: `file_contents` that also sees an empty folder left behind."""
+    found = file_contents(directory)
+    for root, folders, _ in os.walk(directory):
+        for name in folders:
+            found[os.path.relpath(os.path.join(root, name), directory)] = None
+    return found
+
+
+def replace_with_link(path, target):
+    """Put a symbolic link to `target` where `path` (a file, a folder or
+    nothing) was."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    elif path.exists() or path.is_symlink():
+        path.unlink()
+    path.symlink_to(target, target_is_directory=target.is_dir())
 
 
 def edit_json(path, edit):

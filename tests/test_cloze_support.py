@@ -1,5 +1,5 @@
-"""tools/measure_cloze_support.py: each cloze item's evidence in a training
-text, and the share solved at each level of it."""
+"""tools/preset_release/measure_cloze_support.py: each cloze item's evidence
+in a training text, and the share solved at each level of it."""
 
 import pytest
 from helpers import tool_module
@@ -18,7 +18,7 @@ CORPUS = [
 
 @pytest.fixture(scope="module")
 def support():
-    with tool_module("measure_cloze_support") as module:
+    with tool_module("preset_release/measure_cloze_support") as module:
         yield module
 
 

@@ -1,4 +1,4 @@
-"""tools/build_english_corpus.py: WordNet synsets become documents that name
+"""tools/corpus/build_english_corpus.py: WordNet synsets become documents that name
 what their glosses define."""
 
 import re
@@ -11,7 +11,7 @@ from helpers import tool_module
 
 @pytest.fixture(scope="module")
 def builder():
-    with tool_module("build_english_corpus") as module:
+    with tool_module("corpus/build_english_corpus") as module:
         yield module
 
 
@@ -112,7 +112,7 @@ def test_every_source_has_a_licence_notice_naming_its_package(builder):
 @pytest.fixture
 def r_root(tmp_path):
     """A file-system root holding the R packages' data that R itself wrote
-    (tools/make_r_lazyload_goldens.R), where Debian installs it."""
+    (tools/corpus/make_r_lazyload_goldens.R), where Debian installs it."""
     library = tmp_path / "usr/lib/R/site-library"
     data = Path(__file__).resolve().parent / "data/r_lazyload/site-library"
     shutil.copytree(data, library)

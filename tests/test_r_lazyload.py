@@ -1,5 +1,5 @@
-"""tools/r_lazyload.py reads the lazy-load databases that R itself wrote
-(tests/data/r_lazyload, made by tools/make_r_lazyload_goldens.R)."""
+"""tools/corpus/r_lazyload.py reads the lazy-load databases that R itself wrote
+(tests/data/r_lazyload, made by tools/corpus/make_r_lazyload_goldens.R)."""
 
 import gzip
 import shutil
@@ -19,7 +19,7 @@ EXPECTED = {
 
 @pytest.fixture(scope="module")
 def reader():
-    with tool_module("r_lazyload") as module:
+    with tool_module("corpus/r_lazyload") as module:
         yield module
 
 
@@ -57,7 +57,7 @@ def test_a_missing_database_is_file_not_found(reader, tmp_path):
 def test_unserialize_refuses_an_ascii_or_binary_serialisation(reader):
     index = gzip.decompress(open(f"{DATA}/compress1.rdx", "rb").read())
     assert reader.unserialize(index)["compressed"] == [1]
-    with pytest.raises(reader.RDataError, match="XDR"):
+    with pytest.raises(reader.RDataError, match="not an R object in XDR format"):
         reader.unserialize(b"A\n" + index[2:])
     with pytest.raises(reader.RDataError, match="ends early"):
         reader.unserialize(index[:20])

@@ -1,6 +1,6 @@
 """`fill_mask` and `score` against transformers 5.24 on its own tiny
 `AlbertForMaskedLM` checkpoints (`tests/data/transformers/fill_mask_and_score.json`,
-written by `tools/make_transformers_goldens.py`): the fill-mask pipeline's
+written by `tools/golden_files/make_transformers_goldens.py`): the fill-mask pipeline's
 top-k ids and probabilities, its probabilities of one-piece targets, and
 pseudo-log-likelihoods computed with one forward pass per masked copy."""
 

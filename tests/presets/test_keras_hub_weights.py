@@ -1,8 +1,8 @@
 """Our models equal KerasHub 0.32 on the same weights.
 
 The presets and `goldens.npz` in `tests/data/keras_hub/` were written by
-KerasHub itself (`tools/make_keras_hub_goldens.py`); here the weights travel
-through our name map (`albert_mlm.presets.keras_hub_weights`).
+KerasHub itself (`tools/golden_files/make_keras_hub_goldens.py`); here the
+weights travel through our name map (`albert_mlm.presets.keras_hub_weights`).
 """
 
 import json

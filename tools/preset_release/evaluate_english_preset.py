@@ -2,7 +2,7 @@
 reports them: held-out masked-token top-1/top-5 against the unigram baseline,
 the cloze set's top-1/top-5, and fill-mask outputs as they come out.
 
-    KERAS_BACKEND=tensorflow python tools/evaluate_english_preset.py \\
+    KERAS_BACKEND=tensorflow python tools/preset_release/evaluate_english_preset.py \\
         --preset new=/tmp/run --preset old=albert_tiny_en_uncased \\
         --train /tmp/english_corpus/train.txt \\
         --held-out /tmp/english_corpus/held_out.txt --json /tmp/evaluation.json
@@ -19,7 +19,7 @@ import json
 import pathlib
 import sys
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 FILL_MASK_EXAMPLES = (

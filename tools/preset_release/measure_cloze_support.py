@@ -1,7 +1,7 @@
 """How much evidence a training text holds for each cloze answer, and how often
 a preset solves the cloze items at each level of that evidence.
 
-    KERAS_BACKEND=tensorflow python tools/measure_cloze_support.py \\
+    KERAS_BACKEND=tensorflow python tools/preset_release/measure_cloze_support.py \\
         --train /tmp/english_corpus/train.txt --preset albert_tiny_en_uncased \\
         --json /tmp/cloze_support.json
 
@@ -23,7 +23,7 @@ import sys
 
 from evaluate_english_preset import CLOZE_SET
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")

@@ -4,11 +4,11 @@ The checkpoint converter of ``albert_mlm`` is tested against tiny ALBERT
 checkpoints written by the reference implementation, ``transformers`` 5.24
 (PyTorch, CPU), and against outputs that implementation computes.  Everything
 is built from local objects (no hub access); it needs the test vocabulary
-made by ``tools/make_test_vocabulary.py`` (``tests/data/vocabulary.spm``).
+made by ``tools/golden_files/make_test_vocabulary.py`` (``tests/data/vocabulary.spm``).
 
 Run from the repository root with::
 
-    /work/refvenv/bin/python tools/make_transformers_goldens.py
+    /work/refvenv/bin/python tools/golden_files/make_transformers_goldens.py
 
 It deletes and rewrites ``tests/data/transformers/`` and produces:
 
@@ -633,7 +633,7 @@ def tokenization_goldens(tokenizer):
         "description": (
             "Reference tokenization by Hugging Face transformers for "
             "tests/data/vocabulary.spm, written by "
-            "tools/make_transformers_goldens.py.  The tokenizer is "
+            "tools/golden_files/make_transformers_goldens.py.  The tokenizer is "
             "AlbertTokenizer.from_pretrained(d) where d holds only a copy of "
             "the vocabulary named spiece.model (defaults: do_lower_case=True, "
             "keep_accents=False)."
@@ -823,7 +823,7 @@ def write_fill_mask_goldens(checkpoint_dirs):
             "description": (
                 "fill-mask pipeline outputs and reference pseudo-log-likelihoods "
                 "of the AlbertForMaskedLM test checkpoints, written by "
-                "tools/make_transformers_goldens.py."
+                "tools/golden_files/make_transformers_goldens.py."
             ),
             "versions": versions,
             "fields": {

@@ -20,7 +20,7 @@ All rights reserved."), the license statements and the disclaimer accompany
 all copies, including derived data such as the corpus written here.
 
 Run:
-    python tools/extract_wordnet_glosses.py --output /tmp/wordnet_corpus.txt
+    python tools/corpus/extract_wordnet_glosses.py --output /tmp/wordnet_corpus.txt
 """
 
 import argparse

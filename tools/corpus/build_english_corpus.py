@@ -23,7 +23,7 @@ moby_dick          r-cran-tokenizers       public domain; MIT package  MOBYDICK
 Each source is cut into documents (a synset, a Bible chapter, a commentary
 chapter, a dictionary entry, a book chapter, a play scene, a documentation
 page, a novel's chapter; the novels are R packages' data, read without R by
-``tools/r_lazyload.py``); markup, headings, notes, cross-references, verse
+``tools/corpus/r_lazyload.py``); markup, headings, notes, cross-references, verse
 numbers and code blocks are dropped, wrapped lines are joined and paragraphs
 are split into sentences.  A synset's first definition is said of its words
 ("to run low (also run short, go) is to be spent or finished"), since
@@ -50,7 +50,7 @@ Fetch the sources without installing them (no dictd service is started):
 
 then, from the repository root (under a minute on one core):
 
-    python3 tools/build_english_corpus.py \\
+    python3 tools/corpus/build_english_corpus.py \\
         --root /tmp/english_corpus_sources/root \\
         --downloads /tmp/english_corpus_sources --output /tmp/english_corpus
 
@@ -58,7 +58,7 @@ then, from the repository root (under a minute on one core):
 ``--root`` at ``/``).  ``python3.11-doc`` is Debian 12's; on a later release
 take its ``python3.X-doc``, found automatically.  Run:
 
-    python3 tools/build_english_corpus.py --help
+    python3 tools/corpus/build_english_corpus.py --help
 """
 
 import argparse

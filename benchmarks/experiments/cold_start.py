@@ -5,7 +5,7 @@ each time in a new process, and reports the median wall time. On JAX the
 first round starts with an empty persistent compilation cache (a user's very
 first call) and the later rounds reuse it (every call after that).
 
-    python benchmarks/cold_start.py --rounds 3 --json cold_start.json
+    python benchmarks/experiments/cold_start.py --rounds 3 --json cold_start.json
 """
 
 import argparse

@@ -12,7 +12,7 @@ for byte.
 
 Run from the repository root::
 
-    python tools/make_test_vocabulary.py
+    python tools/golden_files/make_test_vocabulary.py
 
 Only the ``sentencepiece`` package is needed.
 """
@@ -23,7 +23,7 @@ import random
 
 import sentencepiece as spm
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 OUTPUT_PATH = os.path.join(REPO_ROOT, "tests", "data", "vocabulary.spm")
 
 VOCABULARY_SIZE = 400

@@ -1,6 +1,7 @@
 """Where one `predict_on_batch` of the base model spends its time (torch backend).
 
-    KERAS_BACKEND=torch python benchmarks/profile_predict.py --precision float32
+    KERAS_BACKEND=torch python benchmarks/experiments/profile_predict.py \\
+        --precision float32
 
 Prints `torch.profiler`'s table of the ops with the most self CPU time for
 one batch of 8 x 128 tokens with 19 masked positions, after warm-up.
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 
 def main():

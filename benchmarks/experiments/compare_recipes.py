@@ -11,7 +11,8 @@ sequence, single tokens masked with a fixed seed (`albert-mlm evaluate
 --seed 0`). Also reported: real (non-padding) tokens per second of training,
 and the sentence-order accuracy of the ALBERT recipe.
 
-    python benchmarks/compare_recipes.py --corpus /tmp/english_corpus/train.txt \\
+    python benchmarks/experiments/compare_recipes.py \\
+        --corpus /tmp/english_corpus/train.txt \\
         --held-out /tmp/english_corpus/held_out.txt --minutes 20 --out /tmp/recipes \\
         --albert-learning-rate 0.006
 
@@ -29,7 +30,7 @@ import threading
 import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 

@@ -1,8 +1,8 @@
 # Writes tests/data/r_lazyload/: small lazy-load databases made by R itself,
 # one per compression R offers, which tests/test_r_lazyload.py reads with
-# tools/r_lazyload.py. Run from the repository root (Debian: r-base-core):
+# tools/corpus/r_lazyload.py. Run from the repository root (Debian: r-base-core):
 #
-#     Rscript tools/make_r_lazyload_goldens.R
+#     Rscript tools/corpus/make_r_lazyload_goldens.R
 objects <- new.env()
 assign("novel", c("CHAPTER 1", "", "It was a caf\u00e9 by the sea.", NA), objects)
 assign("named", c(first = "one", second = "two"), objects)

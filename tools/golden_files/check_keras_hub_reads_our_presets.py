@@ -13,7 +13,7 @@ with the golden logits or not at all.
 Needs keras-hub (a tool dependency, never a runtime one):
 
     KERAS_BACKEND=tensorflow /path/to/venv-with-keras-hub/bin/python \\
-        tools/check_keras_hub_reads_our_presets.py
+        tools/golden_files/check_keras_hub_reads_our_presets.py
 """
 
 import os
@@ -25,7 +25,7 @@ import warnings
 
 import numpy as np
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 import keras_hub  # noqa: E402

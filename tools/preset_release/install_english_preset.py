@@ -1,10 +1,10 @@
 """Install a finished `albert-mlm pretrain` run as the shipped English preset,
 `presets/albert_tiny_en_uncased`, with its evaluation in `metadata.json`.
 
-    python tools/evaluate_english_preset.py --preset new=/tmp/run \\
+    python tools/preset_release/evaluate_english_preset.py --preset new=/tmp/run \\
         --preset old=albert_tiny_en_uncased --train /tmp/english_corpus/train.txt \\
         --held-out /tmp/english_corpus/held_out.txt --json /tmp/evaluation.json
-    python tools/install_english_preset.py --run /tmp/run \\
+    python tools/preset_release/install_english_preset.py --run /tmp/run \\
         --evaluation /tmp/evaluation.json \\
         --corpus-stats /tmp/english_corpus/stats.json \\
         --cpu-seconds 12345
@@ -22,7 +22,7 @@ import sys
 
 from evaluate_english_preset import PREDICTION_SLOTS, SEED, SEQUENCE_LENGTH
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 PRESET = ROOT / "presets" / "albert_tiny_en_uncased"
@@ -47,7 +47,7 @@ def pretraining_record(run, evaluation, corpus_stats, cpu_seconds, started_from)
     held_out_words = sum(s["held_out"]["words"] for s in corpus_stats["sources"])
     held_out = new["held_out"]
     return {
-        "corpus": "train.txt of tools/build_english_corpus.py",
+        "corpus": "train.txt of tools/corpus/build_english_corpus.py",
         "corpus_words": words,
         "recipe": "albert",
         "started_from": started_from,
@@ -55,7 +55,7 @@ def pretraining_record(run, evaluation, corpus_stats, cpu_seconds, started_from)
         "sentence_order_accuracy": trained.get("sentence_order_accuracy"),
         "cpu_seconds": cpu_seconds,
         "held_out": (
-            "held_out.txt of tools/build_english_corpus.py: every "
+            "held_out.txt of tools/corpus/build_english_corpus.py: every "
             f"{corpus_stats['held_out_every']}th document, {held_out_words} words; "
             f"one line per sequence of {SEQUENCE_LENGTH} tokens, single tokens "
             f"masked ({PREDICTION_SLOTS} slots), seed {SEED}"
@@ -71,11 +71,12 @@ def main():
     parser.add_argument("--run", required=True, help="the pretrain --out directory")
     parser.add_argument(
         "--evaluation", required=True,
-        help="tools/evaluate_english_preset.py --json output with 'new' and 'old'",
+        help="tools/preset_release/evaluate_english_preset.py --json output "
+        "with 'new' and 'old'",
     )  # fmt: skip
     parser.add_argument(
         "--corpus-stats", required=True,
-        help="stats.json of tools/build_english_corpus.py",
+        help="stats.json of tools/corpus/build_english_corpus.py",
     )  # fmt: skip
     parser.add_argument(
         "--cpu-seconds", type=int, required=True,

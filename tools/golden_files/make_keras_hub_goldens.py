@@ -4,11 +4,12 @@ This script uses the reference implementation, KerasHub 0.32
 (``keras_hub.models.AlbertBackbone``, ``AlbertTokenizer``,
 ``AlbertMaskedLMPreprocessor`` and ``AlbertMaskedLM``), to write files that
 our own implementation is tested against.  It needs the vocabulary made by
-``tools/make_test_vocabulary.py`` (``tests/data/vocabulary.spm``).
+``tools/golden_files/make_test_vocabulary.py`` (``tests/data/vocabulary.spm``).
 
 Run from the repository root with::
 
-    KERAS_BACKEND=tensorflow /work/refvenv/bin/python tools/make_keras_hub_goldens.py
+    KERAS_BACKEND=tensorflow /work/refvenv/bin/python \\
+        tools/golden_files/make_keras_hub_goldens.py
 
 It deletes and rewrites ``tests/data/keras_hub/`` and produces:
 
@@ -410,8 +411,8 @@ def tokenization_goldens(tokenizer):
         "description": (
             "KerasHub AlbertTokenizer / AlbertMaskedLMPreprocessor outputs "
             "for tests/data/vocabulary.spm, made by "
-            "tools/make_keras_hub_goldens.py. 'tokenize': ids and pieces of "
-            "tokenizer(text) for each text. 'preprocess': "
+            "tools/golden_files/make_keras_hub_goldens.py. 'tokenize': ids and "
+            "pieces of tokenizer(text) for each text. 'preprocess': "
             "AlbertMaskedLMPreprocessor(tokenizer, sequence_length=16, "
             "truncate=<key>, mask_selection_rate=0.0, "
             "mask_selection_length=4) applied to a batch of single texts "
@@ -516,7 +517,9 @@ def main():
     if keras.backend.backend() != "tensorflow":
         sys.exit("run with KERAS_BACKEND=tensorflow")
     if not os.path.exists(VOCABULARY_PATH):
-        sys.exit(f"{VOCABULARY_PATH} missing: run tools/make_test_vocabulary.py")
+        sys.exit(
+            f"{VOCABULARY_PATH} missing: run tools/golden_files/make_test_vocabulary.py"
+        )
     shutil.rmtree(OUTPUT_DIR, ignore_errors=True)
     os.makedirs(OUTPUT_DIR)
 
@@ -527,7 +530,7 @@ def main():
     inputs = golden_inputs(vocabulary_size)
     listing = [
         "# Datasets in the KerasHub 0.32 presets written by "
-        "tools/make_keras_hub_goldens.py.",
+        "tools/golden_files/make_keras_hub_goldens.py.",
         "# Each line: h5 dataset path | shape | dtype | the KerasHub variable "
         "(AlbertMaskedLM.weights path) holding the same values.",
         "# Found by exact value comparison: every weight is a distinct random array.",

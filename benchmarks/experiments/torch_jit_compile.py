@@ -7,7 +7,7 @@ trains the same epochs twice in fresh processes: once compiled through
 fallback to eager) and once eagerly, and prints each epoch's seconds. The
 first epoch includes tracing and compiling.
 
-    KERAS_BACKEND=torch python benchmarks/torch_jit_compile.py --epochs 3
+    KERAS_BACKEND=torch python benchmarks/experiments/torch_jit_compile.py --epochs 3
 """
 
 import argparse
