@@ -62,7 +62,9 @@ def add_dataclass_options(parser, options_class):
 
     Field metadata carries the help and argparse settings (`choices`,
     `metavar`, `minimum`); fields sharing an `exclusive_group` exclude each
-    other, and `cli=False` keeps a field off the command line.
+    other, and `cli=False` keeps a field off the command line. `choices` may
+    be a registry (a dict such as `MASK_STRATEGIES`): argparse reads it when
+    parsing and printing help, so an entry added later is a choice too.
     """
     groups = {}
     for field in dataclasses.fields(options_class):

@@ -8,8 +8,8 @@
 """
 
 import os
-import warnings
 
+from albert_mlm.caller_warnings import warn_at_caller
 from albert_mlm.presets import keras_hub_config as hub
 from albert_mlm.presets.keras_hub_weights import load_keras_hub_weights
 from albert_mlm.presets.preset_reader import PresetReader
@@ -17,6 +17,12 @@ from albert_mlm.presets.preset_reader import PresetReader
 
 class KerasHubPreset(PresetReader):
     """A KerasHub preset: JSON configs, `.weights.h5` files, `vocabulary.spm`."""
+
+    @classmethod
+    def matches(cls, directory, config):
+        """Any directory: the format we write, asked after every other, whose
+        own errors say what a preset lacks (`config.json`, a weights file)."""
+        return True
 
     def _json(self, file_name, cls):
         serialized = hub.read_json(self.directory, file_name, self.name)
@@ -65,16 +71,14 @@ class KerasHubPreset(PresetReader):
     def load_task_weights(self, task):
         task_weights = os.path.join(self.directory, hub.TASK_WEIGHTS_FILE)
         if not os.path.isfile(task_weights):
-            warnings.warn(
+            warn_at_caller(
                 f"Preset {self.name!r} has no {hub.TASK_WEIGHTS_FILE}; the "
-                "masked-LM head keeps its fresh random initialisation.",
-                stacklevel=4,
+                "masked-LM head keeps its fresh random initialisation."
             )
             task_weights = None
         fresh = load_keras_hub_weights(task, self._backbone_weights(), task_weights)
         if fresh:
-            warnings.warn(
+            warn_at_caller(
                 f"Preset {self.name!r} has no weights for {' and '.join(fresh)}; "
-                "it keeps its fresh random initialisation.",
-                stacklevel=4,
+                "it keeps its fresh random initialisation."
             )

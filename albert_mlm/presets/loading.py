@@ -1,12 +1,15 @@
 """`from_preset`: build our classes from any preset handle.
 
 `open_preset` resolves a handle to a directory (see `handles.py`), checks its
-symbolic links, reads `config.json` and returns the reader of its format:
-`TransformersCheckpoint` when it names a `model_type`, `KerasHubPreset`
-otherwise. The loaders receive the class to build (and find its parts on it:
-`backbone_cls`, `preprocessor_cls`, `tokenizer_cls`), ask the reader for
-arguments and weights, and return an object built and filled, so a failed
-load leaves nothing half-made behind.
+symbolic links, reads `config.json` and returns the reader of its format: the
+first of `PRESET_READERS` that `matches` it. The loaders receive the class to
+build (and find its parts on it: `backbone_cls`, `preprocessor_cls`,
+`tokenizer_cls`), ask the reader for arguments and weights, and return an
+object built and filled, so a failed load leaves nothing half-made behind.
+
+`load_weights=False` reads no weight file: a backbone or task keeps its fresh
+initialisation. Every `from_preset` takes it; a tokenizer or preprocessor has
+no weights, so for them it changes nothing.
 
 >>> from albert_mlm import AlbertBackbone
 >>> load_backbone(AlbertBackbone, "albert_tiny_en_uncased").num_layers
@@ -20,10 +23,12 @@ from albert_mlm.presets import keras_hub_config as hub
 from albert_mlm.presets.handles import check_links, preset_root, resolve_preset
 from albert_mlm.presets.keras_hub_preset import KerasHubPreset
 from albert_mlm.presets.registry import BUILT_IN_PRESETS
-from albert_mlm.presets.transformers_checkpoint import (
-    TransformersCheckpoint,
-    is_transformers_config,
-)
+from albert_mlm.presets.transformers_checkpoint import TransformersCheckpoint
+
+# The formats `open_preset` asks, in order; the first that `matches` reads the
+# preset. KerasHub's, the one we write, answers for any directory, so it comes
+# last, and its own checks say what a broken preset lacks.
+PRESET_READERS = [TransformersCheckpoint, KerasHubPreset]
 
 
 def open_preset(preset):
@@ -34,9 +39,11 @@ def open_preset(preset):
     config = None
     if os.path.isfile(os.path.join(directory, hub.CONFIG_FILE)):
         config = hub.read_json(directory, hub.CONFIG_FILE, name)
-    if is_transformers_config(config):
-        return TransformersCheckpoint(name, directory, config)
-    return KerasHubPreset(name, directory, config)
+    for reader_cls in PRESET_READERS:
+        if reader_cls.matches(directory, config):
+            return reader_cls(name, directory, config)
+    formats = ", ".join(reader_cls.__name__ for reader_cls in PRESET_READERS)
+    raise ValueError(f"Preset {name!r} is in none of the formats read: {formats}.")
 
 
 def _overridable(cls, skip=()):

@@ -2,9 +2,15 @@
 
 A reader wraps one resolved preset directory in one format
 (`KerasHubPreset`, `TransformersCheckpoint`); `loading.open_preset` picks the
-format once, from `config.json`. The loaders then ask it, in the same words
-whatever the format, for constructor arguments and weights. A new format is
-one new subclass.
+format once, asking each class of `loading.PRESET_READERS` in turn whether it
+`matches` the directory and its `config.json`. The loaders then ask the
+reader, in the same words whatever the format, for constructor arguments and
+weights. A new format is one new subclass, listed in `PRESET_READERS` ahead
+of `KerasHubPreset` (which reads any directory).
+
+>>> from albert_mlm.presets.loading import PRESET_READERS
+>>> [reader.__name__ for reader in PRESET_READERS]
+['TransformersCheckpoint', 'KerasHubPreset']
 """
 
 import os
@@ -37,6 +43,12 @@ class PresetReader:
         return os.path.isfile(os.path.join(self.directory, file_name))
 
     # === What each format answers ===
+
+    @classmethod
+    def matches(cls, directory, config):
+        """Whether the preset in `directory` is in this format, from its files
+        and `config`, its parsed `config.json` (None where there is none)."""
+        raise NotImplementedError
 
     def backbone_arguments(self, backbone_cls):
         """Constructor arguments of the backbone."""

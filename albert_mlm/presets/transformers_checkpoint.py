@@ -17,10 +17,10 @@ stay freshly initialised, with a warning that says which.
 
 import json
 import os
-import warnings
 
 import numpy as np
 
+from albert_mlm.caller_warnings import warn_at_caller
 from albert_mlm.presets.preset_reader import PresetReader
 from albert_mlm.presets.shard_index import shard_files
 from albert_mlm.presets.weight_entries import (
@@ -55,10 +55,6 @@ _CONFIG_KEYS = {
 }
 
 
-def is_transformers_config(config):
-    return isinstance(config, dict) and "model_type" in config
-
-
 def backbone_arguments(config, source="The checkpoint's config.json"):
     """`AlbertBackbone` keyword arguments for a transformers `AlbertConfig`."""
     missing = [
@@ -88,6 +84,11 @@ def transformers_config(arguments):
 
 class TransformersCheckpoint(PresetReader):
     """A transformers checkpoint: `config.json`, safetensors, `spiece.model`."""
+
+    @classmethod
+    def matches(cls, directory, config):
+        """A `config.json` naming a `model_type`, as transformers writes."""
+        return isinstance(config, dict) and "model_type" in config
 
     def __init__(self, name, directory, config):
         super().__init__(name, directory, config)
@@ -175,10 +176,9 @@ class TransformersCheckpoint(PresetReader):
         )
         assign_staged(staged)
         if fresh:
-            warnings.warn(
+            warn_at_caller(
                 f"{source} has no weights for {' and '.join(fresh)}; they keep "
-                "their fresh random initialisation.",
-                stacklevel=5,
+                "their fresh random initialisation."
             )
 
 

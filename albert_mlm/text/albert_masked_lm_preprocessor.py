@@ -11,10 +11,15 @@ from albert_mlm.argument_checks import (
 from albert_mlm.presets.loading import load_preprocessor
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_preprocessor
-from albert_mlm.text.albert_tokenizer import AlbertTokenizer, _in_tf_graph
-from albert_mlm.text.mask_generator import MaskGenerator, validate_masking_arguments
+from albert_mlm.text.albert_tokenizer import AlbertTokenizer
+from albert_mlm.text.mask_generator import (
+    MASK_STRATEGIES,
+    MaskGenerator,
+    validate_masking_arguments,
+)
 from albert_mlm.text.preprocessing_layer import PreprocessingLayer
 from albert_mlm.text.segment_packer import TRUNCATION_STRATEGIES, SegmentPacker
+from albert_mlm.text.tokenizer_inputs import in_tf_graph
 from albert_mlm.text.word_spans import word_start_table
 
 # [CLS], one token and [SEP]: the shortest sequence worth packing.
@@ -44,11 +49,12 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         mask_selection_length: number of prediction slots per sequence.
         mask_token_rate: probability a selected token becomes `[MASK]`.
         random_token_rate: probability it becomes a random token instead.
-        mask_strategy: what is selected: `"token"` (single tokens, KerasHub's
-            masking), `"whole_word"` (whole words) or `"ngram"` (spans of 1 to
-            `max_ngram` whole words, shorter ones likelier), ALBERT's
-            options; see `MaskGenerator`. The word strategies need a
-            SentencePiece model that marks word starts ("▁").
+        mask_strategy: what is selected, a name in `MASK_STRATEGIES`:
+            `"token"` (single tokens, KerasHub's masking), `"whole_word"`
+            (whole words) or `"ngram"` (spans of 1 to `max_ngram` whole
+            words, shorter ones likelier), ALBERT's options; see
+            `MaskGenerator`. The word strategies need a SentencePiece model
+            that marks word starts ("▁").
         max_ngram: the longest span of `"ngram"`, in words.
 
     Example:
@@ -125,8 +131,22 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         self.mask_strategy = mask_strategy
         self.max_ngram = max_ngram
         self._text_ops = (None, None)
-        if mask_strategy != "token" and tokenizer.proto is not None:
+        needs_words = MASK_STRATEGIES[mask_strategy].needs_word_starts
+        if needs_words and tokenizer.proto is not None:
             self._packer_and_masker()  # Refuses a vocabulary without words now.
+
+    def _settings(self):
+        """The packing and masking settings: `get_config`'s, the tokenizer aside."""
+        return {
+            "sequence_length": self.sequence_length,
+            "truncate": self.truncate,
+            "mask_selection_rate": self.mask_selection_rate,
+            "mask_selection_length": self.mask_selection_length,
+            "mask_token_rate": self.mask_token_rate,
+            "random_token_rate": self.random_token_rate,
+            "mask_strategy": self.mask_strategy,
+            "max_ngram": self.max_ngram,
+        }
 
     def _packer_and_masker(self):
         """The packer and masker for the current settings, built once.
@@ -135,41 +155,26 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         be loaded after construction) has changed since the last call.
         """
         tokenizer = self.tokenizer
-        settings = (
-            tokenizer.proto,
-            self.sequence_length,
-            self.truncate,
-            self.mask_selection_rate,
-            self.mask_selection_length,
-            self.mask_token_rate,
-            self.random_token_rate,
-            self.mask_strategy,
-            self.max_ngram,
-        )
+        settings = (tokenizer.proto, self._settings())
         built_for, text_ops = self._text_ops
         if built_for != settings:
+            masking = dict(settings[1])
             packer = SegmentPacker(
                 start_value=tokenizer.cls_token_id,
                 end_value=tokenizer.sep_token_id,
                 pad_value=tokenizer.pad_token_id,
-                sequence_length=self.sequence_length,
-                truncate=self.truncate,
+                sequence_length=masking.pop("sequence_length"),
+                truncate=masking.pop("truncate"),
             )
+            word_starts = None
+            if MASK_STRATEGIES[self.mask_strategy].needs_word_starts:
+                word_starts = word_start_table(tokenizer.get_vocabulary())
             masker = MaskGenerator(
                 vocabulary_size=tokenizer.vocabulary_size(),
                 mask_token_id=tokenizer.mask_token_id,
                 unselectable_token_ids=tokenizer.special_token_ids,
-                mask_selection_rate=self.mask_selection_rate,
-                mask_selection_length=self.mask_selection_length,
-                mask_token_rate=self.mask_token_rate,
-                random_token_rate=self.random_token_rate,
-                mask_strategy=self.mask_strategy,
-                max_ngram=self.max_ngram,
-                word_starts=(
-                    None
-                    if self.mask_strategy == "token"
-                    else word_start_table(tokenizer.get_vocabulary())
-                ),
+                word_starts=word_starts,
+                **masking,
             )
             text_ops = packer, masker
             self._text_ops = (settings, text_ops)
@@ -232,9 +237,9 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
                 "Expected one segment or a pair of segments. Received a tuple "
                 f"of {len(segments)}."
             )
-        in_graph = _in_tf_graph(segments[0])
+        in_graph = in_tf_graph(segments[0])
         rows, is_batch = zip(
-            *(_ragged_batch(self.tokenizer._token_rows(s)) for s in segments)
+            *(_ragged_batch(self.tokenizer.token_rows(s)) for s in segments)
         )
         if len(set(is_batch)) > 1:
             raise ValueError(
@@ -261,17 +266,7 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
     def get_config(self):
         config = super().get_config()
         config.update(
-            {
-                "tokenizer": keras.layers.serialize(self.tokenizer),
-                "sequence_length": self.sequence_length,
-                "truncate": self.truncate,
-                "mask_selection_rate": self.mask_selection_rate,
-                "mask_selection_length": self.mask_selection_length,
-                "mask_token_rate": self.mask_token_rate,
-                "random_token_rate": self.random_token_rate,
-                "mask_strategy": self.mask_strategy,
-                "max_ngram": self.max_ngram,
-            }
+            {"tokenizer": keras.layers.serialize(self.tokenizer), **self._settings()}
         )
         return config
 

@@ -1,5 +1,8 @@
 """Dynamic masking for masked-LM training: choose positions, then corrupt them."""
 
+import dataclasses
+import functools
+
 import numpy as np
 
 from albert_mlm.argument_checks import (
@@ -9,7 +12,64 @@ from albert_mlm.argument_checks import (
 )
 from albert_mlm.text.word_spans import WORD_START, WordSpanSelector
 
-MASK_STRATEGIES = ("token", "whole_word", "ngram")
+
+@dataclasses.dataclass(frozen=True)
+class MaskStrategy:
+    """How a row's masking budget is spent: one entry of `MASK_STRATEGIES`.
+
+    Args:
+        selector: builds the selection from `word_starts` (when
+            `needs_word_starts`) and the settings named in `arguments`, as
+            keyword arguments; the result is called as `selector(token_ids,
+            selectable, budget, draws)` and returns `(selected, span_words)`
+            (see `WordSpanSelector`).
+        needs_word_starts: whether it masks whole words, and so needs the
+            vocabulary's word starts (`word_start_table`).
+        arguments: the `MaskGenerator` settings it reads (`"max_ngram"`).
+
+    A new strategy is one entry, `MASK_STRATEGIES[name] = MaskStrategy(...)`:
+    `mask_strategy=name` then works everywhere, `albert-mlm pretrain
+    --mask-strategy` included.
+
+    Example:
+    >>> MASK_STRATEGIES["ngram"].arguments
+    ('max_ngram',)
+    """
+
+    selector: object
+    needs_word_starts: bool = False
+    arguments: tuple = ()
+
+
+class TokenSelector:
+    """`budget` selectable tokens per row, uniformly: the `"token"` strategy."""
+
+    def __call__(self, token_ids, selectable, budget, draws):
+        import tensorflow as tf
+
+        # Rank selectable positions by a random score; the first `budget`
+        # ranks of each row are chosen.
+        shape = tf.shape(token_ids)
+        scores = tf.where(selectable, draws.uniform(shape), tf.constant(2.0))
+        rank = tf.argsort(tf.argsort(scores, axis=1), axis=1)
+        selected = selectable & (rank < budget[:, None])
+        return selected, tf.cast(selected, tf.int32)
+
+
+# Every masking strategy, by the name `mask_strategy` takes: the one table
+# that the generator, the preprocessor and the command line's choices read.
+MASK_STRATEGIES = {
+    "token": MaskStrategy(TokenSelector),
+    "whole_word": MaskStrategy(
+        functools.partial(WordSpanSelector, max_ngram=1, fill_budget=True),
+        needs_word_starts=True,
+    ),
+    "ngram": MaskStrategy(
+        functools.partial(WordSpanSelector, fill_budget=False),
+        needs_word_starts=True,
+        arguments=("max_ngram",),
+    ),
+}
 
 
 def validate_masking_arguments(
@@ -44,7 +104,8 @@ class MaskGenerator:
 
     Each row has a budget of `ceil(mask_selection_rate * n)` of its `n`
     selectable tokens (any id not in `unselectable_token_ids`), at most
-    `mask_selection_length`, spent by `mask_strategy`:
+    `mask_selection_length`, spent by `mask_strategy`, a name in
+    `MASK_STRATEGIES`:
 
     - `"token"` (KerasHub's): exactly the budget, single tokens, uniformly;
     - `"whole_word"` (ALBERT's): whole words, uniformly, while they fit;
@@ -61,9 +122,9 @@ class MaskGenerator:
     picks the same counts but loops over rows.
 
     Args:
-        word_starts: for the word strategies, a boolean array over the
-            vocabulary marking the pieces that begin a word
-            (`word_start_table`); unused by `"token"`.
+        word_starts: for the strategies that mask whole words
+            (`needs_word_starts`), a boolean array over the vocabulary
+            marking the pieces that begin a word (`word_start_table`).
 
     Example:
     >>> import tensorflow as tf
@@ -104,28 +165,12 @@ class MaskGenerator:
             mask_strategy,
             max_ngram,
         )
-        if mask_strategy == "token":
-            self._select_in_budget = _select_tokens
-            return
-        if word_starts is None:
-            raise ValueError(
-                f"`mask_strategy={mask_strategy!r}` needs `word_starts`, the "
-                "pieces of the vocabulary that begin a word (`word_start_table`)."
-            )
-        if not np.any(word_starts):
-            raise ValueError(
-                f"`mask_strategy={mask_strategy!r}` masks whole words, but no piece "
-                f"of the vocabulary begins a word (none starts with {WORD_START!r}, "
-                "SentencePiece's word-start mark; a model trained with "
-                "`add_dummy_prefix=False` or `split_by_whitespace=False` may lack "
-                "them). Use `mask_strategy='token'` or a vocabulary that marks "
-                "word starts."
-            )
-        self._select_in_budget = WordSpanSelector(
-            word_starts,
-            max_ngram=max_ngram if mask_strategy == "ngram" else 1,
-            fill_budget=mask_strategy == "whole_word",
-        )
+        strategy = MASK_STRATEGIES[mask_strategy]
+        settings = {"max_ngram": max_ngram}  # What `arguments` may name.
+        inputs = {name: settings[name] for name in strategy.arguments}
+        if strategy.needs_word_starts:
+            inputs["word_starts"] = _checked_word_starts(mask_strategy, word_starts)
+        self._select_in_budget = strategy.selector(**inputs)
 
     def __call__(self, token_ids, seed=None):
         """Mask a dense `(batch, length)` int32 tensor; returns a dict.
@@ -203,17 +248,23 @@ class MaskGenerator:
         return self._select_in_budget(token_ids, selectable, budget, draws)
 
 
-def _select_tokens(token_ids, selectable, budget, draws):
-    """`budget` selectable tokens per row, uniformly: the `"token"` strategy."""
-    import tensorflow as tf
-
-    # Rank selectable positions by a random score; the first `budget` ranks
-    # of each row are chosen.
-    scores = tf.where(selectable, draws.uniform(tf.shape(token_ids)), tf.constant(2.0))
-    order = tf.argsort(scores, axis=1)
-    rank = tf.argsort(order, axis=1)
-    selected = selectable & (rank < budget[:, None])
-    return selected, tf.cast(selected, tf.int32)
+def _checked_word_starts(mask_strategy, word_starts):
+    """`word_starts`, refused when absent or marking no piece."""
+    if word_starts is None:
+        raise ValueError(
+            f"`mask_strategy={mask_strategy!r}` needs `word_starts`, the "
+            "pieces of the vocabulary that begin a word (`word_start_table`)."
+        )
+    if not np.any(word_starts):
+        raise ValueError(
+            f"`mask_strategy={mask_strategy!r}` masks whole words, but no piece "
+            f"of the vocabulary begins a word (none starts with {WORD_START!r}, "
+            "SentencePiece's word-start mark; a model trained with "
+            "`add_dummy_prefix=False` or `split_by_whitespace=False` may lack "
+            "them). Use `mask_strategy='token'` or a vocabulary that marks "
+            "word starts."
+        )
+    return word_starts
 
 
 class UniformDraws:

@@ -19,12 +19,12 @@ from albert_mlm.argument_checks import (
     require_positive_int,
     require_rate,
 )
+from albert_mlm.text.mask_generator import MASK_STRATEGIES
 
 ARCHITECTURE_NAMES = ("tiny", "base", "large", "extra_large", "extra_extra_large")
 DTYPES = ("float32", "mixed_bfloat16", "bfloat16")
 RECIPES = ("line", "albert")
 PACKINGS = ("none", "documents", "lines")
-MASK_STRATEGIES = ("token", "whole_word", "ngram")
 OPTIMIZERS = ("adam", "lamb")
 # Five special pieces and at least one piece of text.
 MIN_VOCABULARY_SIZE = 6
@@ -109,9 +109,9 @@ class PretrainOptions:
     )
     mask_strategy: str | None = _option(
         None,
-        "which tokens are masked: `token`, `whole_word` or `ngram` (default: "
-        "the recipe's)",
-        choices=MASK_STRATEGIES,
+        "which tokens are masked, one of %(choices)s (see `MaskGenerator`) "
+        "(default: the recipe's)",
+        choices=MASK_STRATEGIES,  # The table itself: a strategy added is a choice.
     )
     max_ngram: int = _option(
         3, "longest n-gram, in words, of `ngram` masking", minimum=1
