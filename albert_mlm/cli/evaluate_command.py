@@ -51,7 +51,7 @@ def run(args):
 def _evaluate_on_corpus(masked_lm, args):
     import tensorflow as tf
 
-    from albert_mlm.training.corpus import corpus_files
+    from albert_mlm.datasets.corpus import corpus_files
     from albert_mlm.training.evaluation import evaluate_masked_lm, token_masking
 
     files = corpus_files(args.corpus)

@@ -61,22 +61,9 @@ def fill_mask(
         `{"tokens": [a candidate per mask, its probability the step's],
         "score": summed log-probability, "probability": its exp}`.
     """
-    require_positive_int("top_k", top_k)
-    require_positive_int("batch_size", batch_size)
-    require_choice("decoding", decoding, DECODINGS)
-    if targets is not None and decoding != "independent":
-        raise ValueError(
-            "`targets` are scored at each mask independently; they cannot be "
-            f"combined with decoding={decoding!r}."
-        )
+    _check_arguments(top_k, targets, batch_size, decoding)
     encoded, is_single = encode_texts(masked_lm, texts)
-    mask_token_id = masked_lm.preprocessor.tokenizer.mask_token_id
-    mask_positions = [
-        np.flatnonzero(text.token_ids == mask_token_id) for text in encoded
-    ]
-    for text, positions in zip(encoded, mask_positions):
-        if not len(positions):
-            raise ValueError(f"No [MASK] in the text {text.shown}.")
+    mask_positions = _mask_positions(masked_lm, encoded)
     if targets is not None:
         found = target_candidates(
             masked_lm, encoded, mask_positions, targets, top_k, batch_size
@@ -86,6 +73,29 @@ def fill_mask(
     else:
         found = _independent(masked_lm, encoded, mask_positions, top_k, batch_size)
     return found[0] if is_single else found
+
+
+def _check_arguments(top_k, targets, batch_size, decoding):
+    require_positive_int("top_k", top_k)
+    require_positive_int("batch_size", batch_size)
+    require_choice("decoding", decoding, DECODINGS)
+    if targets is not None and decoding != "independent":
+        raise ValueError(
+            "`targets` are scored at each mask independently; they cannot be "
+            f"combined with decoding={decoding!r}."
+        )
+
+
+def _mask_positions(masked_lm, encoded):
+    """The `[MASK]` positions of each text, which must hold at least one."""
+    mask_token_id = masked_lm.preprocessor.tokenizer.mask_token_id
+    mask_positions = [
+        np.flatnonzero(text.token_ids == mask_token_id) for text in encoded
+    ]
+    for text, positions in zip(encoded, mask_positions):
+        if not len(positions):
+            raise ValueError(f"No [MASK] in the text {text.shown}.")
+    return mask_positions
 
 
 def _independent(masked_lm, encoded, mask_positions, top_k, batch_size):

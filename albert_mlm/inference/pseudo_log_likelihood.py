@@ -56,6 +56,17 @@ def score(masked_lm, texts, batch_size=32, per_token=False, within_word_l2r=Fals
     require_bool("within_word_l2r", within_word_l2r)
     encoded, is_single = encode_texts(masked_lm, texts)
     tokenizer = masked_lm.preprocessor.tokenizer
+    plans = _plans(tokenizer, encoded, within_word_l2r)
+    scores = _log_probabilities(masked_lm, encoded, plans, batch_size)
+    results = [
+        _result(tokenizer, text, positions, values, per_token)
+        for text, (positions, _), values in zip(encoded, plans, scores)
+    ]
+    return results[0] if is_single else results
+
+
+def _plans(tokenizer, encoded, within_word_l2r):
+    """The `_masked_copies` of each text, once every text is known scorable."""
     for text in encoded:
         if tokenizer.mask_token_id in text.token_ids:
             raise ValueError(
@@ -72,6 +83,12 @@ def score(masked_lm, texts, batch_size=32, per_token=False, within_word_l2r=Fals
                 f"`texts` holds a text with no pieces to score (only special "
                 f"tokens): {text.shown}"
             )
+    return plans
+
+
+def _log_probabilities(masked_lm, encoded, plans, batch_size):
+    """Per text, the log-probability of each scored piece in its masked copy,
+    the copies of all texts run batched together."""
     queries = (
         MaskedQuery(copy, text.segment_ids, (position,), (text.token_ids[position],))
         for text, (positions, copies) in zip(encoded, plans)
@@ -80,24 +97,23 @@ def score(masked_lm, texts, batch_size=32, per_token=False, within_word_l2r=Fals
     found = run_queries(masked_lm, queries, batch_size, wanted_log_probabilities)
     found = np.concatenate(found) if found else np.zeros(0)
     ends = np.cumsum([len(positions) for positions, _ in plans])
-    results = []
-    for text, (positions, _), values in zip(encoded, plans, np.split(found, ends[:-1])):
-        total = float(values.sum())
-        result = {
-            "pseudo_log_likelihood": total,
-            "pseudo_perplexity": float(np.exp(-total / len(values))),
-            "num_pieces": len(values),
-        }
-        if per_token:
-            result["tokens"] = [
-                {
-                    **candidate(tokenizer, text.token_ids[p], value),
-                    "score": float(value),
-                }
-                for p, value in zip(positions, values)
-            ]
-        results.append(result)
-    return results[0] if is_single else results
+    return np.split(found, ends[:-1])
+
+
+def _result(tokenizer, text, positions, values, per_token):
+    """One text's result dict from its pieces' log-probabilities `values`."""
+    total = float(values.sum())
+    result = {
+        "pseudo_log_likelihood": total,
+        "pseudo_perplexity": float(np.exp(-total / len(values))),
+        "num_pieces": len(values),
+    }
+    if per_token:
+        result["tokens"] = [
+            {**candidate(tokenizer, text.token_ids[p], value), "score": float(value)}
+            for p, value in zip(positions, values)
+        ]
+    return result
 
 
 def _masked_copies(tokenizer, text, word_starts):

@@ -16,6 +16,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from albert_mlm.datasets.batches import packed_rows
+
 # `[MASK]` as a person types it: any case, as the uncased presets read text.
 _MASK_IN_TEXT = re.compile(re.escape("[MASK]"), re.IGNORECASE)
 _TEXTS_KINDS = (
@@ -52,18 +54,21 @@ def encode_texts(masked_lm, texts):
         tokenizer([_MASK_IN_TEXT.sub("[MASK]", text) for text in column])
         for column in zip(*segments)
     ]
-    encoded = []
     for index, (texts_of_row, rows) in enumerate(zip(segments, zip(*columns))):
-        shown = _shown(texts_of_row)
         for text, row in zip(texts_of_row, rows):
             if len(row) == 0:
                 raise ValueError(
                     f"`texts` holds an empty text (no pieces once tokenized) at "
                     f"index {index}: {text[:80]!r}"
                 )
-        token_ids, segment_ids = _packed(tokenizer, rows)
-        _require_fits(masked_lm, shown, len(token_ids))
-        encoded.append(EncodedText(shown, token_ids, segment_ids))
+        length = 1 + sum(len(row) + 1 for row in rows)
+        _require_fits(masked_lm, _shown(texts_of_row), length)
+    encoded = [
+        EncodedText(_shown(texts_of_row), token_ids, segment_ids)
+        for texts_of_row, (token_ids, segment_ids) in zip(
+            segments, packed_rows(tokenizer, columns)
+        )
+    ]
     return encoded, is_single
 
 
@@ -89,19 +94,6 @@ def too_long_message(masked_lm, what, length):
 def _require_fits(masked_lm, shown, length):
     if length > masked_lm.preprocessor.sequence_length:
         raise ValueError(too_long_message(masked_lm, f"The text {shown}", length))
-
-
-def _packed(tokenizer, rows):
-    """`[CLS] a [SEP] (b [SEP])` and its segment ids: what `SegmentPacker`
-    gives when nothing is cut (lengths are checked, so nothing is)."""
-    token_ids, segment_ids = [[tokenizer.cls_token_id]], [[0]]
-    for segment, row in enumerate(rows):
-        token_ids += [row, [tokenizer.sep_token_id]]
-        segment_ids.append(np.full(len(row) + 1, segment))
-    return (
-        np.concatenate(token_ids).astype("int32"),
-        np.concatenate(segment_ids).astype("int32"),
-    )
 
 
 def _as_segments(texts):

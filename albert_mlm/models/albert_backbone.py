@@ -1,24 +1,23 @@
 """The ALBERT encoder: factorized embeddings and a weight-shared layer stack."""
 
-import dataclasses
-
 import keras
 from keras import ops
 
-from albert_mlm.argument_checks import constructor_arguments
-from albert_mlm.layers.encoder_block import EncoderBlock
 from albert_mlm.layers.fused_dense import cast_once_per_pass
-from albert_mlm.layers.position_embedding import PositionEmbedding
+from albert_mlm.models.albert_encoder import (
+    PUBLIC_LAYERS,
+    backbone_layers,
+)
 from albert_mlm.models.backbone_arguments import check_backbone_arguments
-from albert_mlm.models.input_checks import check_model_inputs, known_unpadded
-from albert_mlm.models.layout_map import albert_layout_map
+from albert_mlm.models.input_checks import check_model_inputs
+from albert_mlm.models.layout_map import (
+    albert_layout_map,
+    require_distribution_support,
+)
 from albert_mlm.presets.loading import load_backbone
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_backbone
-
-
-def albert_kernel_initializer():
-    return keras.initializers.TruncatedNormal(stddev=0.02)
+from albert_mlm.quantization import quantized_policy_map
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
@@ -86,84 +85,22 @@ class AlbertBackbone(PresetMethods, keras.Model):
         dtype=None,
         **kwargs,
     ):
-        arguments = locals()
-        check_backbone_arguments(arguments)
+        config = dict(
+            vocabulary_size=vocabulary_size, num_layers=num_layers,
+            num_heads=num_heads, embedding_dim=embedding_dim, hidden_dim=hidden_dim,
+            intermediate_dim=intermediate_dim, num_groups=num_groups,
+            num_inner_repetitions=num_inner_repetitions, dropout=dropout,
+            max_sequence_length=max_sequence_length, num_segments=num_segments,
+            activation=activation, layer_norm_epsilon=layer_norm_epsilon,
+        )  # fmt: skip
+        check_backbone_arguments(config)
+        require_distribution_support()
 
         # === Layers ===
         # Kept in locals until the functional model exists: the torch backend
         # cannot track sub-layers set on a module before its __init__.
-        token_embedding = keras.layers.ReversibleEmbedding(
-            input_dim=vocabulary_size,
-            output_dim=embedding_dim,
-            embeddings_initializer=albert_kernel_initializer(),
-            dtype=dtype,
-            name="token_embedding",
-        )
-        position_embedding = PositionEmbedding(
-            sequence_length=max_sequence_length,
-            initializer=albert_kernel_initializer(),
-            dtype=dtype,
-            name="position_embedding",
-        )
-        segment_embedding = keras.layers.Embedding(
-            input_dim=num_segments,
-            output_dim=embedding_dim,
-            embeddings_initializer=albert_kernel_initializer(),
-            dtype=dtype,
-            name="segment_embedding",
-        )
-        embeddings_add = keras.layers.Add(dtype=dtype, name="embeddings_add")
-        embeddings_layer_norm = keras.layers.LayerNormalization(
-            epsilon=layer_norm_epsilon, dtype=dtype, name="embeddings_layer_norm"
-        )
-        embeddings_dropout = keras.layers.Dropout(
-            dropout, dtype=dtype, name="embeddings_dropout"
-        )
-        embeddings_projection = keras.layers.Dense(
-            hidden_dim,
-            kernel_initializer=albert_kernel_initializer(),
-            dtype=dtype,
-            name="embeddings_projection",
-        )
-        groups = [
-            [
-                EncoderBlock(
-                    num_heads=num_heads,
-                    intermediate_dim=intermediate_dim,
-                    activation=activation,
-                    layer_norm_epsilon=layer_norm_epsilon,
-                    dropout=dropout,
-                    kernel_initializer=albert_kernel_initializer(),
-                    dtype=dtype,
-                    name=f"group_{group}_inner_layer_{inner}",
-                )
-                for inner in range(num_inner_repetitions)
-            ]
-            for group in range(num_groups)
-        ]
-        pooled_dense = keras.layers.Dense(
-            hidden_dim,
-            activation="tanh",
-            kernel_initializer=albert_kernel_initializer(),
-            dtype=dtype,
-            name="pooled_dense",
-        )
-
-        calls_per_group = num_layers // num_groups
-        encoder = _Encoder(
-            token_embedding=token_embedding,
-            position_embedding=position_embedding,
-            segment_embedding=segment_embedding,
-            embeddings_add=embeddings_add,
-            embeddings_layer_norm=embeddings_layer_norm,
-            embeddings_dropout=embeddings_dropout,
-            embeddings_projection=embeddings_projection,
-            block_calls=[
-                block
-                for layer_index in range(num_layers)
-                for block in groups[layer_index // calls_per_group]
-            ],
-        )
+        layers = backbone_layers(config, dtype)
+        encoder = layers["encoder"]
 
         # === Functional Model ===
         inputs = {
@@ -171,7 +108,7 @@ class AlbertBackbone(PresetMethods, keras.Model):
             for name in ("token_ids", "segment_ids", "padding_mask")
         }
         x = encoder(inputs)
-        pooled = pooled_dense(x[:, 0, :])
+        pooled = layers["pooled_dense"](x[:, 0, :])
         super().__init__(
             inputs=inputs,
             outputs={"sequence_output": x, "pooled_output": pooled},
@@ -181,20 +118,14 @@ class AlbertBackbone(PresetMethods, keras.Model):
             # A functional model does not take `dtype`; without this the
             # backbone would report (and save) float32 under any policy.
             self.dtype_policy = keras.dtype_policies.get(dtype)
-
-        self.token_embedding = token_embedding
-        self.position_embedding = position_embedding
-        self.segment_embedding = segment_embedding
-        self.embeddings_layer_norm = embeddings_layer_norm
-        self.embeddings_projection = embeddings_projection
-        self.groups = groups
-        self.pooled_dense = pooled_dense
+        for name in PUBLIC_LAYERS:
+            setattr(self, name, layers[name])
         self._encoder = encoder
 
         # === Config ===
-        for name in constructor_arguments(type(self)):
-            if name != "dtype":  # Keras keeps the policy (`self.dtype_policy`).
-                setattr(self, name, arguments[name])
+        # `self.num_layers`, ... as `get_config` lists them (`dtype` is Keras').
+        for name, value in config.items():
+            setattr(self, name, value)
 
     def __call__(self, inputs, *args, **kwargs):
         check_model_inputs(self, inputs)
@@ -227,11 +158,19 @@ class AlbertBackbone(PresetMethods, keras.Model):
             "name": self.name,
             "trainable": self.trainable,
             "dtype": keras.dtype_policies.serialize(self._policy_with_quantization()),
-            **{
-                name: getattr(self, name)
-                for name in constructor_arguments(type(self))
-                if name != "dtype"
-            },
+            "vocabulary_size": self.vocabulary_size,
+            "num_layers": self.num_layers,
+            "num_heads": self.num_heads,
+            "embedding_dim": self.embedding_dim,
+            "hidden_dim": self.hidden_dim,
+            "intermediate_dim": self.intermediate_dim,
+            "num_groups": self.num_groups,
+            "num_inner_repetitions": self.num_inner_repetitions,
+            "dropout": self.dropout,
+            "max_sequence_length": self.max_sequence_length,
+            "num_segments": self.num_segments,
+            "activation": self.activation,
+            "layer_norm_epsilon": self.layer_norm_epsilon,
         }
 
     def _policy_with_quantization(self):
@@ -240,10 +179,7 @@ class AlbertBackbone(PresetMethods, keras.Model):
         policy = self.dtype_policy
         if isinstance(policy, keras.dtype_policies.DTypePolicyMap):
             return policy
-        policy_map = keras.dtype_policies.DTypePolicyMap(default_policy=policy)
-        for layer in self._flatten_layers():
-            if layer.quantization_mode is not None:
-                policy_map[layer.path] = layer.dtype_policy
+        policy_map = quantized_policy_map([self], policy)
         return policy_map if len(policy_map) else policy
 
     @classmethod
@@ -285,49 +221,4 @@ class AlbertBackbone(PresetMethods, keras.Model):
         """
         return albert_layout_map(
             device_mesh, model_parallel_dim_name, data_parallel_dim_name
-        )
-
-
-@dataclasses.dataclass
-class _Encoder:
-    """The backbone's layers in call order, from input ids to `sequence_output`.
-
-    The one definition of the forward pass: the functional graph is traced
-    from it, and a call with `output_positions` runs it. A plain object, so
-    Keras tracks the layers only where the backbone sets them as attributes.
-    """
-
-    token_embedding: keras.layers.Layer
-    position_embedding: keras.layers.Layer
-    segment_embedding: keras.layers.Layer
-    embeddings_add: keras.layers.Layer
-    embeddings_layer_norm: keras.layers.Layer
-    embeddings_dropout: keras.layers.Layer
-    embeddings_projection: keras.layers.Layer
-    block_calls: list
-
-    def __call__(self, inputs, training=None, output_positions=None):
-        tokens = self.token_embedding(inputs["token_ids"])
-        x = self.embeddings_add(
-            (
-                tokens,
-                self.position_embedding(tokens),
-                self.segment_embedding(inputs["segment_ids"]),
-            )
-        )
-        x = self.embeddings_layer_norm(x)
-        x = self.embeddings_dropout(x, training=training)
-        x = self.embeddings_projection(x)
-        padding_mask = inputs["padding_mask"]
-        if known_unpadded(padding_mask):
-            # No key is padding: attention needs no mask, and takes the
-            # fastest kernel. A mask only on a device is kept, unread.
-            padding_mask = None
-        for block in self.block_calls[:-1]:
-            x = block(x, padding_mask=padding_mask, training=training)
-        return self.block_calls[-1](
-            x,
-            padding_mask=padding_mask,
-            training=training,
-            output_positions=output_positions,
         )

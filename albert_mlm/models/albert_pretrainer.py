@@ -4,10 +4,10 @@ import keras
 import numpy as np
 from keras import ops
 
-from albert_mlm.models.albert_backbone import albert_kernel_initializer
+from albert_mlm.datasets.batches import document_batches
+from albert_mlm.models.albert_encoder import albert_kernel_initializer
 from albert_mlm.models.albert_masked_lm import AlbertMaskedLM
 from albert_mlm.models.input_checks import check_masked_lm_data
-from albert_mlm.training.pretraining_data import document_batches
 
 # transformers' `AlbertSOPHead` classifies into in order (0) or swapped (1).
 SENTENCE_ORDER_CLASSES = 2
@@ -143,7 +143,7 @@ class AlbertPreTrainer(AlbertMaskedLM):
         `tf.data.Dataset` of strings or of batches of them, each string one
         document whose lines are its sentences. They are packed into
         sentence pairs as `albert-mlm pretrain --packing documents` packs a
-        corpus (`albert_mlm.training.document_packing`; a sentence longer
+        corpus (`albert_mlm.datasets.document_packing`; a sentence longer
         than `sequence_length` is cut), masked by the preprocessor's
         `mask_strategy`, labelled for sentence order and batched by
         `batch_size` (32 by default). An epoch is the batches of one pass

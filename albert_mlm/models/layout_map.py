@@ -48,3 +48,18 @@ def albert_layout_map(
     layout_map[block + "intermediate_dense/kernel"] = (data, model)
     layout_map[block + "output_dense/kernel"] = (model, data)
     return layout_map
+
+
+def require_distribution_support():
+    """Refuse to build under a Keras distribution on the torch backend: it
+    has no `keras.distribution`, so a model built under a `DataParallel` or
+    `ModelParallel` there would run on one device without a word."""
+    distribution = keras.distribution.distribution()
+    if distribution is not None and keras.backend.backend() == "torch":
+        raise RuntimeError(
+            f"A {type(distribution).__name__} distribution is set, but the "
+            "torch backend does not support keras.distribution: the model "
+            "would run on one device. Use KERAS_BACKEND=jax (keras.distribution) "
+            "or tensorflow (tf.distribute.MirroredStrategy), or remove the "
+            "distribution: keras.distribution.set_distribution(None)."
+        )

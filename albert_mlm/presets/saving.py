@@ -29,6 +29,7 @@ from albert_mlm.presets.keras_hub_weights import (
     sentence_order_entries,
     write_keras_hub_weights,
 )
+from albert_mlm.quantization import quantized_layers
 
 # Every file a preset directory may hold: ours, KerasHub's and a pretraining
 # run's records (`albert-mlm pretrain`).
@@ -197,11 +198,7 @@ def _require_matching_task(directory, backbone):
 
 
 def _refuse_quantized(obj):
-    quantized = [
-        layer.path
-        for layer in getattr(obj, "_flatten_layers", lambda: [])()
-        if getattr(layer, "quantization_mode", None) is not None
-    ]
+    quantized = [layer.path for layer in quantized_layers(obj)]
     if quantized:
         raise ValueError(
             f"Cannot save a quantized {type(obj).__name__} as a preset: the "

@@ -4,10 +4,12 @@ Special tokens written in the text are cut out, the rest normalised and
 encoded by tensorflow-text's SentencePiece op, all as TensorFlow ops, which
 run in `tf.data` graphs (in parallel, with no Python) and eagerly alike: one
 text gets one sequence of ids everywhere, the ids KerasHub's tokenizer gives.
-(The `sentencepiece` package breaks ties between equally likely
-segmentations differently, "lll" as "l ll" where this gives "ll l"; so do
-Hugging Face's tokenizers. Such ties are rare in text: 16 of 7,496 sentences
-of English prose with a 8,000-piece vocabulary.)
+(The `sentencepiece` package, which Hugging Face's slow `AlbertTokenizer`
+runs, breaks ties between equally likely segmentations differently: with the
+test vocabulary it cuts "..." as ". .." where this op gives ".. .". So the
+tokenizer uses that package only for vocabulary lookups and eager
+`detokenize`. Such ties are rare in text: 16 of 7,496 sentences of English
+prose with a 8,000-piece vocabulary.)
 
 >>> import tensorflow as tf
 >>> from albert_mlm import AlbertTokenizer
@@ -59,9 +61,19 @@ def tokenize_in_graph(
     if lowercase:
         plain = normalize_text_tf(plain)
     plain_ids = sentencepiece_op.tokenize(plain).with_row_splits_dtype("int64")
+    flat_ids, part_lengths = _merged_parts(plain_ids, special_ids, is_special)
+    text_lengths = tf.math.unsorted_segment_sum(
+        part_lengths, parts.value_rowids(), parts.nrows()
+    )
+    ids = tf.RaggedTensor.from_row_lengths(flat_ids, text_lengths)
+    return ids[0] if is_scalar else ids
 
-    # Each part yields its plain ids or its one special id; place both
-    # kinds at their offsets in the flat output.
+
+def _merged_parts(plain_ids, special_ids, is_special):
+    """`(flat ids, ids per part)`: each part yields its plain ids (ragged
+    `plain_ids`) or its one special id, placed at their offsets in order."""
+    import tensorflow as tf
+
     part_lengths = plain_ids.row_lengths() + tf.cast(is_special, "int64")
     part_starts = tf.cumsum(part_lengths, exclusive=True)
     token_parts = plain_ids.value_rowids()
@@ -80,8 +92,4 @@ def tokenize_in_graph(
     flat_ids = tf.scatter_nd(
         positions[:, None], values, tf.reduce_sum(part_lengths)[None]
     )
-    text_lengths = tf.math.unsorted_segment_sum(
-        part_lengths, parts.value_rowids(), parts.nrows()
-    )
-    ids = tf.RaggedTensor.from_row_lengths(flat_ids, text_lengths)
-    return ids[0] if is_scalar else ids
+    return flat_ids, part_lengths

@@ -91,3 +91,13 @@ def to_id_rows(ids, vocabulary_size):
                 f"Received ids from {array.min()} to {array.max()}."
             )
     return [array.tolist() for array in arrays], is_batch
+
+
+def in_tf_graph(inputs):
+    """Whether `inputs` is a TensorFlow tensor being traced (in `tf.data` or
+    a `tf.function`), not an eager value."""
+    import tensorflow as tf
+
+    return isinstance(inputs, tf.Tensor | tf.RaggedTensor) and not (
+        tf.executing_eagerly()
+    )

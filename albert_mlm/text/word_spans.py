@@ -31,44 +31,12 @@ class WordSpanSelector:
     """Chooses spans of 1 to `max_ngram` whole words, up to a token budget.
 
     A word is a piece that begins one (`word_starts[id]`, the "▁" pieces)
-    and the pieces after it that do not; tokens outside `selectable` belong
-    to no word and end the word before them, so a piece right after one
-    (or at position 0) begins a word whatever its spelling. Spans never
-    cross such a token.
-
-    The selection, per row, differs from ALBERT's `create_pretraining_data.py`
-    so that the span lengths masked follow 1/n (ALBERT skips a drawn n-gram
-    that overlaps an earlier one, which happens more to long ones, and
-    shortens one that would overflow the budget; both favour short spans):
-
-    1. Tile the row's words into spans: span k begins at word
-       n_0 + ... + n_(k-1), each n drawn independently with P(n) ∝ 1/n.
-       The first word of each stretch of selectable tokens begins a span,
-       and a span is cut where its stretch ends (a few per row).
-       Spans are disjoint by construction.
-    2. Cut any span longer than the whole budget to its first word (as
-       ALBERT shortens an n-gram that overflows, but only where a span can
-       never fit: short texts), and leave out any still longer. Visit the
-       spans in a uniformly random order and take them while they fit.
-    3. With `fill_budget=True` (whole words) go on taking every later span
-       that still fits, as ALBERT does: the budget is filled exactly
-       whenever some word fits. Without it (n-grams), the span that did not
-       fit is swapped for the next one of as many words that fits, if any,
-       and the selection ends. When visiting stops then depends only on the
-       spans before, not on the length of the span visited, and that span's
-       length is kept by the swap: so the lengths taken follow 1/n, but for
-       swaps that find no span, which befall long spans more (the budget's
-       end, a fraction of a span per row, favours short ones).
-
-    Measured on the test texts, span lengths 1, 2, 3 against 6/11, 3/11,
-    2/11: +0.006, -0.002, -0.004 at 512 tokens (a budget of 76, about 29
-    spans a row), +0.018, -0.005, -0.013 at 128; filling the budget instead
-    gives +0.020 and +0.067 for 1-grams, and ALBERT's own loop +0.029 and
-    +0.077. The budget is used to 99% at 512 tokens, 97% at 128.
-
-    Vectorised TensorFlow ops (cumulative sums and scatters, a few passes
-    of the budget loop), so `tf.data` runs it in the graph; with seeded
-    `draws` (see `MaskGenerator`) it is a function of the seed alone.
+    and the pieces after it that do not; a token outside `selectable` belongs
+    to no word, so the piece after it (or at position 0) begins one, and no
+    span crosses it. Span lengths follow ALBERT's P(n) ∝ 1/n more closely
+    than ALBERT's own loop (how, and how closely: docs/pretraining.md).
+    TensorFlow ops, so `tf.data` runs it in the graph; with seeded `draws`
+    (see `MaskGenerator`) it is a function of the seed alone.
 
     Args:
         word_starts: boolean array over the vocabulary, `True` for pieces
@@ -123,9 +91,34 @@ class WordSpanSelector:
         words_before = tf.pad(
             tf.cumsum(tf.cast(begins, tf.int32), axis=1), [[0, 0], [1, 0]]
         )
+        is_span = begins & (
+            ~after_selectable | self._tiled_word_starts(draws, shape, words_before)
+        )
+        span_end = _next_marked(is_span | ~selectable)
+        # A span longer than the whole budget keeps only its first word.
+        span_end = tf.where(
+            span_end - positions > budget[:, None],
+            _next_marked(begins | ~selectable),
+            span_end,
+        )
+        span_words = tf.gather(words_before, span_end, batch_dims=1)
+        span_words -= words_before[:, :-1]
+        taken = self._taken_spans(
+            is_span, span_end - positions, span_words, budget, draws
+        )
 
-        # Tile the words: span k starts at word n_0 + ... + n_(k-1), each n
-        # drawn with P(n) ∝ 1/n; a stretch's first word starts one too.
+        # A token is selected from a taken span's start up to its end.
+        inside = tf.cumsum(
+            tf.cast(taken, tf.int32) - _scatter(taken, span_end)[:, :-1], axis=1
+        )
+        return inside > 0, tf.where(taken, span_words, 0)
+
+    def _tiled_word_starts(self, draws, shape, words_before):
+        """Whether each token's word starts a span when the words are tiled:
+        span k starts at word n_0 + ... + n_(k-1), each n drawn with
+        P(n) ∝ 1/n."""
+        import tensorflow as tf
+
         words = 1 + tf.reshape(
             tf.searchsorted(
                 tf.constant(self._cumulative)[None, :],
@@ -136,23 +129,16 @@ class WordSpanSelector:
         )
         first_words = tf.cumsum(words, axis=1, exclusive=True)
         tiled = _scatter(first_words < shape[1], tf.minimum(first_words, shape[1]))
-        is_span = begins & (
-            ~after_selectable | tf.gather(tiled > 0, words_before[:, :-1], batch_dims=1)
-        )
-        span_end = _next_marked(is_span | ~selectable)
-        # A span longer than the whole budget keeps only its first word.
-        span_end = tf.where(
-            span_end - positions > budget[:, None],
-            _next_marked(begins | ~selectable),
-            span_end,
-        )
+        return tf.gather(tiled > 0, words_before[:, :-1], batch_dims=1)
 
-        # Random order: rank the spans by a uniform key, others last.
-        keys = tf.where(is_span, draws.uniform(shape), 2.0)
+    def _taken_spans(self, is_span, span_tokens, span_words, budget, draws):
+        """Whether each span start is taken: spans in a random order (ranked
+        by a uniform key, non-spans last) until the budget is spent."""
+        import tensorflow as tf
+
+        keys = tf.where(is_span, draws.uniform(tf.shape(is_span)), 2.0)
         order = tf.argsort(keys, axis=1, stable=True)
-        span_tokens = tf.where(is_span, span_end - positions, 0)
-        span_words = tf.gather(words_before, span_end, batch_dims=1)
-        span_words -= words_before[:, :-1]
+        span_tokens = tf.where(is_span, span_tokens, 0)
         in_order = [
             tf.gather(t, order, batch_dims=1)
             for t in (is_span, span_tokens, span_words)
@@ -160,13 +146,7 @@ class WordSpanSelector:
         taken_in_order = _take_in_order(
             *in_order, tf.cast(budget, tf.int32), self.fill_budget
         )
-        taken = _scatter(taken_in_order, order)[:, :-1] > 0
-
-        # A token is selected from a taken span's start up to its end.
-        inside = tf.cumsum(
-            tf.cast(taken, tf.int32) - _scatter(taken, span_end)[:, :-1], axis=1
-        )
-        return inside > 0, tf.where(taken, span_words, 0)
+        return _scatter(taken_in_order, order)[:, :-1] > 0
 
 
 def _next_marked(marked):

@@ -1,8 +1,11 @@
-"""Checkpoints, Ctrl-C and non-finite values during a pretraining run.
+"""The callbacks of a pretraining run: steps, checkpoints, a deadline, Ctrl-C.
 
-`Checkpoints` writes the weights and optimizer state every epoch (which
-`pretrain` makes `checkpoint_every` steps long) to a temporary name and
-renames it, so a crash never leaves a torn one; `latest_checkpoint` finds
+A run composes one callback per concern: `StepCounter` counts the steps and
+stops at the last; `StopOnNotFinite` stops at a NaN or infinite loss;
+`Deadline` stops at the first epoch end past a time; `CheckpointWriter`
+writes the weights and optimizer state (at the epochs that `pretrain` makes
+end on `checkpoint_every` steps, and where the run stops) to a temporary name
+and renames it, so a crash never leaves a torn one. `latest_checkpoint` finds
 the newest; `StopOnInterrupt` turns Ctrl-C into a stop between steps.
 
 >>> latest_checkpoint("a/run/that/never/started")
@@ -55,68 +58,110 @@ def latest_checkpoint(directory):
     return max(found) if found else (0, None)
 
 
-class Checkpoints(keras.callbacks.Callback):
-    """Counts steps, stops at `total_steps`, checkpoints every
-    `checkpoint_every` steps (at the end of the epoch that reaches them).
-    Past `deadline`, it checkpoints at the end of the epoch and stops there.
+class StepCounter(keras.callbacks.Callback):
+    """Counts the steps trained, from `start_step` on, and stops the run at
+    `total_steps`; the other callbacks of a run read its `step`."""
 
-    A non-finite loss raises `NotFinite` at once; non-finite weights are
-    caught before they are written, so the newest checkpoint is always a
-    usable one.
-    """
-
-    def __init__(
-        self, directory, start_step, total_steps, checkpoint_every, deadline=None
-    ):
+    def __init__(self, start_step, total_steps):
         super().__init__()
-        self.directory = directory
         self.step = start_step
         self.total_steps = total_steps
-        self.checkpoint_every = checkpoint_every
-        self.deadline = deadline  # A `time.monotonic()` value, or None.
-        self.out_of_time = False
+
+    @property
+    def finished(self):
+        return self.step >= self.total_steps
 
     def on_train_batch_end(self, batch, logs=None):
         self.step += 1
-        loss = (logs or {}).get("loss")
-        if loss is not None and not math.isfinite(float(loss)):
-            raise NotFinite(self.step, "loss")
-        if self.step >= self.total_steps:
+        if self.finished:
             self.model.stop_training = True
 
+
+class StopOnNotFinite(keras.callbacks.Callback):
+    """Raises `NotFinite` at the first step whose loss is NaN or infinite."""
+
+    def __init__(self, steps):
+        super().__init__()
+        self.steps = steps  # A `StepCounter`, placed before this callback.
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            raise NotFinite(self.steps.step, "loss")
+
+
+class Deadline(keras.callbacks.Callback):
+    """Stops the run at the end of the first epoch past `deadline` (a
+    `time.monotonic()` value, or None for no deadline), unless that epoch
+    ends the run anyway; `out_of_time` then tells the run it stopped early."""
+
+    def __init__(self, steps, deadline=None):
+        super().__init__()
+        self.steps = steps  # A `StepCounter`.
+        self.deadline = deadline
+        self.out_of_time = False
+
     def on_epoch_end(self, epoch, logs=None):
-        if self.deadline is not None and self.step < self.total_steps:
+        if self.deadline is not None and not self.steps.finished:
             self.out_of_time = time.monotonic() >= self.deadline
         if self.out_of_time:
             self.model.stop_training = True
-        elif self.step % self.checkpoint_every and self.step < self.total_steps:
+
+
+class CheckpointWriter(keras.callbacks.Callback):
+    """Checkpoints at the end of each epoch that reaches a multiple of
+    `checkpoint_every` steps or ends the run (its last step, or a `Deadline`
+    placed before this callback), then deletes the older checkpoints.
+
+    Non-finite weights raise `NotFinite` instead of being written, so the
+    newest checkpoint is always a usable one.
+    """
+
+    def __init__(self, directory, steps, checkpoint_every):
+        super().__init__()
+        self.directory = directory
+        self.steps = steps  # A `StepCounter`.
+        self.checkpoint_every = checkpoint_every
+
+    def on_epoch_end(self, epoch, logs=None):
+        step = self.steps.step
+        # `stop_training` here: the run ends with this epoch, so keep it.
+        if step % self.checkpoint_every and not self.model.stop_training:
             return
+        self._require_finite_weights(step)
+        self._write(step)
+        self._delete_older(step)
+
+    def _require_finite_weights(self, step):
         for variable in self.model.trainable_variables:
             if not np.isfinite(keras.ops.convert_to_numpy(variable)).all():
-                raise NotFinite(self.step, f"weight {variable.path!r}")
+                raise NotFinite(step, f"weight {variable.path!r}")
+
+    def _write(self, step):
+        """Weights and optimizer state under a temporary name, then renamed."""
         os.makedirs(self.directory, exist_ok=True)
-        partial = checkpoint_path(self.directory, self.step, prefix="partial")
+        partial = checkpoint_path(self.directory, step, prefix="partial")
         # Weights and optimizer state, with room to spare: HDF5 writing onto
         # a full disk can crash the process instead of raising.
         needed = 2 * sum(v.numpy().nbytes for v in self.model.variables)
         needed += sum(v.numpy().nbytes for v in self.model.optimizer.variables)
         try:
-            require_free_space(
-                self.directory, needed, f"the step-{self.step} checkpoint"
-            )
+            require_free_space(self.directory, needed, f"the step-{step} checkpoint")
             self.model.save_weights(partial, overwrite=True)
-            os.replace(partial, checkpoint_path(self.directory, self.step))
+            os.replace(partial, checkpoint_path(self.directory, step))
         except OSError as error:
             if os.path.exists(partial):
                 os.remove(partial)
             raise CheckpointError(
-                f"Could not write the step-{self.step} checkpoint in "
+                f"Could not write the step-{step} checkpoint in "
                 f"{self.directory!r}: {error.strerror or error}. The previous "
                 "checkpoint is kept; free some space and rerun with --resume."
             ) from None
+
+    def _delete_older(self, step):
         for name in os.listdir(self.directory):
             match = _CHECKPOINT_NAME.match(name)
-            if match and int(match.group(1)) != self.step:
+            if match and int(match.group(1)) != step:
                 os.remove(os.path.join(self.directory, name))
 
 

@@ -33,17 +33,20 @@ import time
 
 import keras
 
+from albert_mlm.datasets.corpus import corpus_files
+from albert_mlm.datasets.corpus_documents import check_document_format
 from albert_mlm.presets.saving import save_task
 from albert_mlm.training.checkpoints import (
-    Checkpoints,
+    CheckpointWriter,
+    Deadline,
     Interrupted,
     NotFinite,
+    StepCounter,
     StepProgress,
     StopOnInterrupt,
+    StopOnNotFinite,
     latest_checkpoint,
 )
-from albert_mlm.training.corpus import corpus_files
-from albert_mlm.training.corpus_documents import check_document_format
 from albert_mlm.training.evaluation import (
     evaluate_masked_lm,
     evaluate_sentence_order,
@@ -189,57 +192,95 @@ def pretrain(options, log=print):
 
 
 def _train_evaluate_save(masked_lm, files, options, log, interrupt, deadline):
-    import tensorflow as tf
-
-    checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
-    preprocessor = masked_lm.preprocessor
+    """The run once its model is built: train (from the last checkpoint, with
+    `--resume`), evaluate on the held-out text, save the preset and its curve."""
     sentence_order = options.sentence_order == "on"
-    data = pretraining_data(options, files, preprocessor, sentence_order)
+    data = pretraining_data(options, files, masked_lm.preprocessor, sentence_order)
     total_steps = data.total_steps
     _describe_data(data, options, log)
     if not options.resume:  # Every choice made, the warm-up's included.
-        warmup = warmup_steps(options, total_steps)
-        with open(os.path.join(options.out, OPTIONS_FILE), "w") as file:
-            record = dataclasses.replace(options, warmup_steps=warmup)
-            json.dump(dataclasses.asdict(record), file, indent=2)
-
+        _record_options(options, total_steps)
     masked_lm.compile(optimizer=make_optimizer(options, total_steps))
-    start_step = 0
-    if options.resume:
-        start_step = _restore(masked_lm, checkpoints)
-        if warmup_steps(options, total_steps) is None:
-            # The restored state holds the old rate; the command wins.
-            masked_lm.optimizer.learning_rate = options.learning_rate
-        log(f"Resuming from step {start_step} of {total_steps}.")
+    start_step = _resume(masked_lm, options, total_steps, log) if options.resume else 0
     steps_per_epoch = _interval(options.checkpoint_every, total_steps)
-    initial_epoch = start_step // steps_per_epoch
-    epochs = initial_epoch + math.ceil(
-        max(total_steps - start_step, 0) / steps_per_epoch
-    )
-    progress = Checkpoints(
-        checkpoints, start_step, total_steps, options.checkpoint_every, deadline
-    )
+    steps = StepCounter(start_step, total_steps)
+    stop = Deadline(steps, deadline)
+    checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
     callbacks = [
         StepProgress(steps_per_epoch, total_steps),
-        progress,
+        steps,
+        StopOnNotFinite(steps),
+        stop,  # Before the writer, which checkpoints where the run stops.
+        CheckpointWriter(checkpoints, steps, options.checkpoint_every),
         keras.callbacks.CSVLogger(
             os.path.join(options.out, LOG_FILE), append=options.resume
         ),
         interrupt,
     ]
     interrupt.check()
+    _fit(masked_lm, data, options, log, start_step, steps_per_epoch, callbacks)
+    interrupt.check()
+    if stop.out_of_time:
+        log(
+            f"Stopped at step {steps.step} of {total_steps}: --max-minutes "
+            f"{options.max_minutes:g} passed. The checkpoint is kept; rerun with "
+            "--resume to continue."
+        )
+    results = _evaluate(masked_lm, data, options, sentence_order)
+    interrupt.check()
+    metadata = _metadata(files, options, data, steps.step, results)
+    save_task(masked_lm, options.out, extra_metadata=metadata)
+    if not stop.out_of_time:
+        shutil.rmtree(checkpoints, ignore_errors=True)
+    plot_training_curve(
+        os.path.join(options.out, LOG_FILE),
+        os.path.join(options.out, CURVE_FILE),
+        steps_per_epoch,
+    )
+    return results
+
+
+def _record_options(options, total_steps):
+    """Writes `pretraining.json`: the options, the warm-up's steps included."""
+    warmup = warmup_steps(options, total_steps)
+    with open(os.path.join(options.out, OPTIONS_FILE), "w") as file:
+        record = dataclasses.replace(options, warmup_steps=warmup)
+        json.dump(dataclasses.asdict(record), file, indent=2)
+
+
+def _resume(masked_lm, options, total_steps, log):
+    """Restores the last checkpoint into the compiled model; its step."""
+    start_step = _restore(masked_lm, os.path.join(options.out, CHECKPOINT_DIR))
+    if warmup_steps(options, total_steps) is None:
+        # The restored state holds the old rate; the command wins.
+        masked_lm.optimizer.learning_rate = options.learning_rate
+    log(f"Resuming from step {start_step} of {total_steps}.")
+    return start_step
+
+
+def _fit(masked_lm, data, options, log, start_step, steps_per_epoch, callbacks):
+    """Trains from `start_step` to the end or a stop; a NaN or infinite loss or
+    weight becomes a `PretrainError` naming the step and the checkpoint kept."""
+    import tensorflow as tf
+
+    initial_epoch = start_step // steps_per_epoch
+    epochs = initial_epoch + math.ceil(
+        max(data.total_steps - start_step, 0) / steps_per_epoch
+    )
+    if epochs <= initial_epoch:
+        return
     try:
-        if epochs > initial_epoch:
-            masked_lm.fit(
-                data.train.skip(start_step).prefetch(tf.data.AUTOTUNE),
-                initial_epoch=initial_epoch,
-                epochs=epochs,
-                steps_per_epoch=steps_per_epoch,
-                validation_data=data.validation,
-                callbacks=callbacks,
-                verbose=1 if log is print else 0,
-            )
+        masked_lm.fit(
+            data.train.skip(start_step).prefetch(tf.data.AUTOTUNE),
+            initial_epoch=initial_epoch,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            validation_data=data.validation,
+            callbacks=callbacks,
+            verbose=1 if log is print else 0,
+        )
     except NotFinite as error:
+        checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
         last_step, _ = latest_checkpoint(checkpoints)
         kept = (
             f"the last good checkpoint (step {last_step}) is in {checkpoints!r}"
@@ -253,13 +294,11 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt, deadline):
             "with --resume."
         ) from None
 
-    interrupt.check()
-    if progress.out_of_time:
-        log(
-            f"Stopped at step {progress.step} of {total_steps}: --max-minutes "
-            f"{options.max_minutes:g} passed. The checkpoint is kept; rerun with "
-            "--resume to continue."
-        )
+
+def _evaluate(masked_lm, data, options, sentence_order):
+    """Held-out masked-token accuracy against the unigram baseline, and the
+    sentence-order accuracy when the model learns it."""
+    preprocessor = masked_lm.preprocessor
     counts = token_counts(preprocessor.tokenizer, data.train_lines.take(200_000))
     held_out = token_masking_batches(data.held_out_lines, preprocessor, options)
     results = evaluate_masked_lm(masked_lm, held_out, counts)
@@ -267,23 +306,18 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt, deadline):
         accuracy = evaluate_sentence_order(masked_lm, data.validation)
         if accuracy is not None:
             results["sentence_order_accuracy"] = accuracy
-    interrupt.check()
-    metadata = {
+    return results
+
+
+def _metadata(files, options, data, steps, results):
+    """The preset's `pretraining` metadata: the run and its evaluation."""
+    return {
         "pretraining": {
             "corpus": [os.path.basename(path) for path in files],
             "recipe": options.recipe,
             "held_out": f"every {options.holdout_every}th {data.unit}",
-            "steps": progress.step,
-            "warmup_steps": warmup_steps(options, total_steps),
+            "steps": steps,
+            "warmup_steps": warmup_steps(options, data.total_steps),
             **{key: round(float(value), 4) for key, value in results.items()},
         }
     }
-    save_task(masked_lm, options.out, extra_metadata=metadata)
-    if not progress.out_of_time:
-        shutil.rmtree(checkpoints, ignore_errors=True)
-    plot_training_curve(
-        os.path.join(options.out, LOG_FILE),
-        os.path.join(options.out, CURVE_FILE),
-        steps_per_epoch,
-    )
-    return results

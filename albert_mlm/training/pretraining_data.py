@@ -28,17 +28,12 @@ same way whatever the model was trained with.
 """
 
 import dataclasses
-import math
-import warnings
 
-from albert_mlm.training.corpus import CorpusError, split_lines
-from albert_mlm.training.corpus_documents import document_lines, split_line_counts
-from albert_mlm.training.document_packing import packed_examples
+from albert_mlm.datasets.batches import SHUFFLE_BUFFER, masked_pairs, masked_texts
+from albert_mlm.datasets.corpus import CorpusError, split_lines
+from albert_mlm.datasets.corpus_documents import document_lines, split_line_counts
+from albert_mlm.datasets.document_packing import packed_examples
 from albert_mlm.training.evaluation import token_masking
-
-# Packed examples shuffled together, so that neighbouring sequences (often
-# from one document) are spread over many batches.
-_SHUFFLE_BUFFER = 10_000
 
 
 @dataclasses.dataclass
@@ -67,134 +62,109 @@ class PretrainingData:
 
 def pretraining_data(options, files, preprocessor, sentence_order):
     """The `PretrainingData` of resolved `options` (see `recipes.resolved`)."""
-    import tensorflow as tf
-
     if options.packing == "none":
-        train_lines, held_out_lines = split_lines(files, options.holdout_every)
-        if next(iter(train_lines), None) is None:
-            raise CorpusError("The corpus has too few lines to train on; add text.")
-        shuffled = train_lines.shuffle(_SHUFFLE_BUFFER, seed=options.seed)
-        train = _masked_texts(
-            shuffled.batch(options.batch_size).repeat(), preprocessor, options.seed
-        )
-        validation = _masked_texts(
-            held_out_lines.batch(options.batch_size), preprocessor, options.seed + 1
-        )
-        per_pass = train_lines.batch(options.batch_size)
-        unit = "line"
-        line_counts = (_count(train_lines), _count(held_out_lines))
-    else:
+        return _line_data(options, files, preprocessor)
+    return _packed_data(options, files, preprocessor, sentence_order)
 
-        def packed(**settings):
-            return packed_examples(
-                files,
-                preprocessor.tokenizer,
-                preprocessor.sequence_length,
-                options.seed,
-                short_seq_prob=options.short_seq_prob,
-                document_format=options.packing,
-                holdout_every=options.holdout_every,
-                **settings,
-            )
 
-        endless = packed(epochs=None).shuffle(_SHUFFLE_BUFFER, seed=options.seed)
-        train = _masked_pairs(
-            endless.batch(options.batch_size, drop_remainder=True),
-            preprocessor,
+def _line_data(options, files, preprocessor):
+    """`packing="none"`: each line one sequence, every `holdout_every`-th held out."""
+    train_lines, held_out_lines = split_lines(files, options.holdout_every)
+    if next(iter(train_lines), None) is None:
+        raise CorpusError("The corpus has too few lines to train on; add text.")
+    shuffled = train_lines.shuffle(SHUFFLE_BUFFER, seed=options.seed)
+    train = masked_texts(
+        shuffled.batch(options.batch_size).repeat(), preprocessor, options.seed
+    )
+    validation = masked_texts(
+        held_out_lines.batch(options.batch_size), preprocessor, options.seed + 1
+    )
+    per_pass = train_lines.batch(options.batch_size)
+    line_counts = (_count(train_lines), _count(held_out_lines))
+    return PretrainingData(
+        train=train,
+        total_steps=_total_steps(options, per_pass),
+        validation=_held_out_batches(validation, options),
+        held_out_lines=held_out_lines,
+        train_lines=train_lines,
+        unit="line",
+        line_counts=line_counts,
+    )
+
+
+def _packed_data(options, files, preprocessor, sentence_order):
+    """`packing="documents"` or `"lines"`: packed segment pairs, every
+    `holdout_every`-th document held out."""
+
+    def packed(**settings):
+        return packed_examples(
+            files,
+            preprocessor.tokenizer,
+            preprocessor.sequence_length,
             options.seed,
-            sentence_order,
+            short_seq_prob=options.short_seq_prob,
+            document_format=options.packing,
+            holdout_every=options.holdout_every,
+            **settings,
         )
-        validation = _masked_pairs(
-            packed(held_out=True).batch(options.batch_size),
-            preprocessor,
-            options.seed + 1,
-            sentence_order,
+
+    endless = packed(epochs=None).shuffle(SHUFFLE_BUFFER, seed=options.seed)
+    train = masked_pairs(
+        endless.batch(options.batch_size, drop_remainder=True),
+        preprocessor,
+        options.seed,
+        sentence_order,
+    )
+    validation = masked_pairs(
+        packed(held_out=True).batch(options.batch_size),
+        preprocessor,
+        options.seed + 1,
+        sentence_order,
+    )
+    per_pass = packed().batch(options.batch_size, drop_remainder=True)
+    lines = {
+        split: document_lines(
+            files, options.packing, options.holdout_every, held_out=split
         )
-        per_pass = packed().batch(options.batch_size, drop_remainder=True)
-        lines = {
-            split: document_lines(
-                files, options.packing, options.holdout_every, held_out=split
-            )
-            for split in (False, True)
-        }
-        train_lines, held_out_lines = lines[False], lines[True]
-        unit = "document"
-        # In Python: iterating the datasets above is about 30 times slower.
-        line_counts = split_line_counts(files, options.packing, options.holdout_every)
+        for split in (False, True)
+    }
+    # In Python: iterating the datasets above is about 30 times slower.
+    line_counts = split_line_counts(files, options.packing, options.holdout_every)
+    return PretrainingData(
+        train=train,
+        total_steps=_total_steps(options, per_pass),
+        validation=_held_out_batches(validation, options),
+        held_out_lines=lines[True],
+        train_lines=lines[False],
+        unit="document",
+        line_counts=line_counts,
+    )
+
+
+def _total_steps(options, per_pass):
+    """`steps`, or `epochs` passes of `per_pass` batches."""
     total_steps = options.steps or (options.epochs or 1) * _count(per_pass)
     if not total_steps:
         raise CorpusError("The corpus is too small for one batch; add text.")
+    return total_steps
+
+
+def _held_out_batches(validation, options):
+    """The first `evaluation_batches` of `validation`, cached, of known length."""
+    import tensorflow as tf
+
     validation = validation.take(options.evaluation_batches).cache()
     held_out_batches = _count(validation)  # Also fills the cache.
     if not held_out_batches:
         raise CorpusError("The corpus has too little text to hold any out; add text.")
     # A known length: Keras then reads it to the end without warning.
-    validation = validation.apply(
-        tf.data.experimental.assert_cardinality(held_out_batches)
-    )
-    return PretrainingData(
-        train, total_steps, validation, held_out_lines, train_lines, unit, line_counts
-    )
-
-
-def document_batches(
-    documents, preprocessor, batch_size, seed, endless=True, shuffle=True
-):
-    """Documents as `AlbertPreTrainer` batches: packed into sentence-order
-    pairs (`packed_examples`), masked with the seeds `(seed, batch number)`.
-
-    Args:
-        documents: a `tf.data.Dataset` of strings, each a document whose
-            lines are its sentences.
-        endless: pass after pass, each packed anew, in full batches; or one
-            pass, its last batch maybe partial.
-        shuffle: shuffle the examples of an endless stream in a buffer.
-
-    Returns:
-        `(batches, steps)`, `steps` the number of batches of one pass.
-    """
-    import tensorflow as tf
-
-    def packed(epochs):
-        return packed_examples(
-            documents,
-            preprocessor.tokenizer,
-            preprocessor.sequence_length,
-            seed,
-            epochs=epochs,
-        )
-
-    examples, pairs = packed(1).reduce(
-        (0, 0.0),
-        lambda counts, example: (
-            counts[0] + 1,
-            counts[1] + example["sentence_order_weight"],
-        ),
-    )
-    if not pairs:
-        warnings.warn(
-            "No document has two sentences (lines), so there is no sentence "
-            "order to learn: only the masked LM trains, and the sentence-order "
-            "loss stays 0. Write each document's sentences on separate lines.",
-            stacklevel=3,
-        )
-    steps = math.ceil(int(examples) / batch_size)
-    if endless:
-        stream = packed(None)
-        if shuffle:
-            stream = stream.shuffle(min(int(examples), _SHUFFLE_BUFFER), seed=seed)
-        batches = stream.batch(batch_size, drop_remainder=True)
-    else:  # A known length: Keras then reads it to the end without warning.
-        batches = packed(1).batch(batch_size)
-        batches = batches.apply(tf.data.experimental.assert_cardinality(steps))
-    batches = _masked_pairs(batches, preprocessor, seed, sentence_order=True)
-    return batches.prefetch(tf.data.AUTOTUNE), steps
+    return validation.apply(tf.data.experimental.assert_cardinality(held_out_batches))
 
 
 def token_masking_batches(lines, preprocessor, options):
     """Held-out lines as batches masked one token at a time with a fixed seed:
     the yardstick every recipe is measured with."""
-    batches = _masked_texts(
+    batches = masked_texts(
         lines.batch(options.batch_size), token_masking(preprocessor), options.seed + 2
     )
     return batches.take(options.evaluation_batches).cache()
@@ -202,43 +172,3 @@ def token_masking_batches(lines, preprocessor, options):
 
 def _count(dataset):
     return int(dataset.reduce(0, lambda count, _: count + 1))
-
-
-def _seeds(seed, index):
-    import tensorflow as tf
-
-    return tf.stack([tf.constant(seed, "int64"), index])
-
-
-def _masked_texts(batches, preprocessor, seed):
-    """Batches of strings, masked with seeds (`seed`, batch number)."""
-    import tensorflow as tf
-
-    @tf.autograph.experimental.do_not_convert
-    def mask(index, texts):
-        return preprocessor(texts, seed=_seeds(seed, index))
-
-    return batches.enumerate().map(mask, num_parallel_calls=tf.data.AUTOTUNE)
-
-
-def _masked_pairs(batches, preprocessor, seed, sentence_order):
-    """Batches of packed examples, masked with seeds (`seed`, batch number);
-    with `sentence_order`, labelled for `AlbertPreTrainer`."""
-    import tensorflow as tf
-
-    @tf.autograph.experimental.do_not_convert
-    def mask(index, examples):
-        inputs = {
-            key: examples[key] for key in ("token_ids", "segment_ids", "padding_mask")
-        }
-        x, mask_ids, mask_weights = preprocessor.mask(inputs, seed=_seeds(seed, index))
-        if not sentence_order:
-            return x, mask_ids, mask_weights
-        y = {"masked_lm": mask_ids, "sentence_order": examples["sentence_order_label"]}
-        weights = {
-            "masked_lm": mask_weights,
-            "sentence_order": examples["sentence_order_weight"],
-        }
-        return x, y, weights
-
-    return batches.enumerate().map(mask, num_parallel_calls=tf.data.AUTOTUNE)

@@ -18,8 +18,8 @@ import re
 
 import sentencepiece
 
+from albert_mlm.datasets.corpus import CorpusError, iterate_lines
 from albert_mlm.text.normalization import normalize_text
-from albert_mlm.training.corpus import CorpusError, iterate_lines
 
 # SentencePiece's `max_sentence_length` default: longer lines are skipped.
 _MAX_SENTENCE_BYTES = 4192

@@ -24,8 +24,8 @@ from helpers import (
 )
 
 from albert_mlm import AlbertBackbone, AlbertMaskedLM, AlbertMaskedLMPreprocessor
+from albert_mlm.datasets.batches import document_batches
 from albert_mlm.models.albert_pretrainer import AlbertPreTrainer
-from albert_mlm.training.pretraining_data import document_batches
 
 pytestmark = pytest.mark.usefixtures("_offline_hubs")
 
@@ -308,10 +308,12 @@ def test_one_sentence_documents_train_the_masked_lm_only(ngram_preprocessor):
         assert weights["sentence_order"].sum() == 0
 
     pretrainer = _pretrainer(ngram_preprocessor)
-    with pytest.warns(UserWarning, match=NO_PAIR_WARNING):
+    with pytest.warns(UserWarning, match=NO_PAIR_WARNING) as caught:
         history = pretrainer.fit(
             one_line_documents, batch_size=2, epochs=2, seed=0, verbose=0
         ).history
+    # The warning names the line that called `fit`, not one of ours.
+    assert [warning.filename for warning in caught] == [__file__]
     assert history["sentence_order_loss"] == [0.0, 0.0]
     assert all(0 < loss < 10 for loss in history["masked_lm_loss"])
 

@@ -19,7 +19,7 @@ from helpers import (
 )
 
 from albert_mlm import AlbertMaskedLM
-from albert_mlm.training.corpus_documents import document_lines
+from albert_mlm.datasets.corpus_documents import document_lines
 
 
 def test_pretrain_resume_evaluate_and_convert(corpus, tmp_path):

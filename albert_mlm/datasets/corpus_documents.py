@@ -18,7 +18,7 @@ import warnings
 from collections import namedtuple
 
 from albert_mlm.argument_checks import require_choice, require_positive_int
-from albert_mlm.training.corpus import corpus_files
+from albert_mlm.datasets.corpus import corpus_files
 
 DOCUMENT_FORMATS = ("documents", "lines")
 

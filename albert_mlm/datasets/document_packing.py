@@ -58,15 +58,15 @@ from albert_mlm.argument_checks import (
     require_positive_int,
     require_rate,
 )
-from albert_mlm.text.albert_tokenizer import AlbertTokenizer
-from albert_mlm.training.corpus import CorpusError
-from albert_mlm.training.corpus_documents import (
+from albert_mlm.datasets.corpus import CorpusError
+from albert_mlm.datasets.corpus_documents import (
     DOCUMENT_FORMATS,
     checked_files,
     document_sentences,
     split_documents,
 )
-from albert_mlm.training.sentence_order_instances import MIN_SEQUENCE_LENGTH, instances
+from albert_mlm.datasets.sentence_order_instances import MIN_SEQUENCE_LENGTH, instances
+from albert_mlm.text.albert_tokenizer import AlbertTokenizer
 
 # Sentences per SentencePiece call: one call per block is much faster than
 # one per sentence, and a block (unlike a whole document) bounds the memory
@@ -125,46 +125,11 @@ def packed_examples(
     ...  for example in examples.as_numpy_iterator()]
     [('a dog. the cat sat. birds sing.', 0.0)]
     """
-    import tensorflow as tf
-
     _check_arguments(
         tokenizer, sequence_length, seed, short_seq_prob, document_format, epochs
     )
-    files = checked_files(files)
-    if holdout_every is not None:
-        require_positive_int("holdout_every", holdout_every)
-    if next(document_sentences(files, document_format), None) is None:
-        what = f"corpus files {files}" if isinstance(files, list) else "documents"
-        raise CorpusError(f"The {what} hold no text, only blank lines.")
-
-    def stream():
-        passes = itertools.count() if epochs is None else range(epochs)
-        for pass_number in passes:
-            rng = np.random.default_rng([int(seed), pass_number])
-            sentences = _tokenized_sentences(
-                split_documents(
-                    document_sentences(files, document_format), holdout_every, held_out
-                ),
-                tokenizer,
-            )
-            produced = False
-            for first, second, swapped in instances(
-                sentences, rng, sequence_length, short_seq_prob
-            ):
-                produced = True
-                yield _example(first, second, swapped, tokenizer, sequence_length)
-            if not produced:  # Text that tokenizes to nothing: never loop idle.
-                return
-
-    token_spec = tf.TensorSpec([sequence_length], tf.int32)
-    signature = {
-        "token_ids": token_spec,
-        "segment_ids": token_spec,
-        "padding_mask": token_spec,
-        "sentence_order_label": tf.TensorSpec([], tf.int32),
-        "sentence_order_weight": tf.TensorSpec([], tf.float32),
-    }
-    return tf.data.Dataset.from_generator(stream, output_signature=signature)
+    documents = _document_reader(files, document_format, holdout_every, held_out)
+    return _dataset(documents, tokenizer, sequence_length, seed, short_seq_prob, epochs)
 
 
 def _check_arguments(
@@ -192,6 +157,53 @@ def _check_arguments(
         require_positive_int("epochs", epochs)
 
 
+def _document_reader(files, document_format, holdout_every, held_out):
+    """Checks the corpus once; returns a function that reads its documents
+    (only the held-out ones, with `held_out`) anew, once per pass."""
+    files = checked_files(files)
+    if holdout_every is not None:
+        require_positive_int("holdout_every", holdout_every)
+    if next(document_sentences(files, document_format), None) is None:
+        what = f"corpus files {files}" if isinstance(files, list) else "documents"
+        raise CorpusError(f"The {what} hold no text, only blank lines.")
+
+    def read():
+        sentences = document_sentences(files, document_format)
+        return split_documents(sentences, holdout_every, held_out)
+
+    return read
+
+
+def _dataset(read_documents, tokenizer, sequence_length, seed, short_seq_prob, epochs):
+    """The examples of `epochs` passes over `read_documents()`, pass `p`
+    drawing from `np.random.default_rng([seed, p])`."""
+    import tensorflow as tf
+
+    def stream():
+        passes = itertools.count() if epochs is None else range(epochs)
+        for pass_number in passes:
+            rng = np.random.default_rng([int(seed), pass_number])
+            sentences = _tokenized_sentences(read_documents(), tokenizer)
+            produced = False
+            for first, second, swapped in instances(
+                sentences, rng, sequence_length, short_seq_prob
+            ):
+                produced = True
+                yield _example(first, second, swapped, tokenizer, sequence_length)
+            if not produced:  # Text that tokenizes to nothing: never loop idle.
+                return
+
+    token_spec = tf.TensorSpec([sequence_length], tf.int32)
+    signature = {
+        "token_ids": token_spec,
+        "segment_ids": token_spec,
+        "padding_mask": token_spec,
+        "sentence_order_label": tf.TensorSpec([], tf.int32),
+        "sentence_order_weight": tf.TensorSpec([], tf.float32),
+    }
+    return tf.data.Dataset.from_generator(stream, output_signature=signature)
+
+
 def _example(first, second, swapped, tokenizer, sequence_length):
     """One instance laid out as `[CLS] first [SEP] (second [SEP])`, padded."""
     cls, sep = [tokenizer.cls_token_id], [tokenizer.sep_token_id]
@@ -216,6 +228,6 @@ def _tokenized_sentences(sentences, tokenizer):
     """`(token ids, document number)` of each sentence with any tokens."""
     while block := list(itertools.islice(sentences, _SENTENCES_PER_CALL)):
         texts, documents = zip(*block)
-        for ids, document in zip(tokenizer._token_rows(list(texts)), documents):
+        for ids, document in zip(tokenizer.token_rows(list(texts)), documents):
             if len(ids):
                 yield ids, document

@@ -1,4 +1,4 @@
-"""`packed_examples` (`albert_mlm.training.document_packing`): the layout of
+"""`packed_examples` (`albert_mlm.datasets.document_packing`): the layout of
 ALBERT's sentence-order examples, cross-document packing that keeps B the
 continuation of A, `short_seq_prob`, fill, determinism and resuming, and the
 errors for bad arguments."""
@@ -11,14 +11,14 @@ import pytest
 import tensorflow as tf
 from helpers import CORPUS_OBJECTS, CORPUS_SUBJECTS, CORPUS_VERBS
 
-from albert_mlm.training.corpus import CorpusError
-from albert_mlm.training.corpus_documents import (
+from albert_mlm.datasets.corpus import CorpusError
+from albert_mlm.datasets.corpus_documents import (
     DocumentCount,
     check_document_format,
     document_lines,
     split_line_counts,
 )
-from albert_mlm.training.document_packing import packed_examples
+from albert_mlm.datasets.document_packing import packed_examples
 from albert_mlm.training.evaluation import non_padding_fractions
 
 SEQUENCE_LENGTH = 32
@@ -105,7 +105,7 @@ class _Corpus:
         self.tokens, self.documents = [], []
         self.continuations = set()  # Sentence starts inside their document.
         for document, sentences in enumerate(documents):
-            for index, ids in enumerate(tokenizer._token_rows(sentences)):
+            for index, ids in enumerate(tokenizer.token_rows(sentences)):
                 if index:
                     self.continuations.add(len(self.tokens))
                 self.tokens.extend(ids.tolist())
@@ -243,7 +243,7 @@ def test_packing_short_lines_leaves_little_padding(lines_file, tokenizer):
     # One line per padded sequence, `[CLS] line [SEP]`, as the line recipe
     # packs it: mostly padding.
     with open(lines_file) as file:
-        line_lengths = [len(ids) + 2 for ids in tokenizer._token_rows(list(file))]
+        line_lengths = [len(ids) + 2 for ids in tokenizer.token_rows(list(file))]
     one_per_sequence = tf.data.Dataset.from_tensor_slices(
         {"padding_mask": np.arange(128) < np.minimum(line_lengths, 128)[:, None]}
     )

@@ -1,0 +1,36 @@
+"""Which layers `quantize` has changed: the one scan that configs (to rebuild
+them) and saving (to refuse the float-only preset format) both read.
+
+>>> import keras
+>>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+>>> quantized_layers(model)
+[]
+>>> model.quantize("int8")
+>>> [layer.name for layer in quantized_layers(model)]
+['dense']
+"""
+
+
+def quantized_layers(root):
+    """The layers under `root` (itself included) that `quantize` changed;
+    `[]` for an object that holds no layers."""
+    flatten = getattr(root, "_flatten_layers", None)
+    if flatten is None:
+        return []
+    return [
+        layer
+        for layer in flatten()
+        if getattr(layer, "quantization_mode", None) is not None
+    ]
+
+
+def quantized_policy_map(roots, default_policy):
+    """A `DTypePolicyMap` over `default_policy` holding the policy of every
+    quantized layer under `roots`, by path (empty when none is quantized)."""
+    import keras
+
+    policy_map = keras.dtype_policies.DTypePolicyMap(default_policy=default_policy)
+    for root in roots:
+        for layer in quantized_layers(root):
+            policy_map[layer.path] = layer.dtype_policy
+    return policy_map
