@@ -9,12 +9,15 @@ albert-mlm presets
 Each subcommand lives in its own module here and imports Keras and
 TensorFlow only when it runs, so `--help` answers at once. Errors are one
 line on stderr and a non-zero exit; TensorFlow's native start-up lines are
-filtered out of stderr (see `native_logs`).
+filtered out of stderr (see `native_logs`). A reader that stops early
+(`albert-mlm fill-mask --file big.txt | head`) ends the command quietly,
+with the status a shell gives a Unix tool stopped that way (141).
 """
 
 import argparse
 import gc
 import os
+import stat
 import sys
 
 from albert_mlm.cli import (
@@ -31,6 +34,9 @@ from albert_mlm.native_logs import filtered_native_stderr
 _USER_ERRORS = (ValueError, TypeError, OSError, ImportError, RuntimeError, MemoryError)
 # A message echoing a huge value (a 10 MB line, a deep JSON) stays readable.
 _MAX_MESSAGE_LENGTH = 600
+# 128 + SIGPIPE: how a shell reports `cat` or `grep` stopped by a reader
+# that closed the pipe, so `set -o pipefail` scripts treat us the same.
+_READER_CLOSED_STATUS = 141
 
 
 def build_parser():
@@ -56,12 +62,38 @@ def main(argv=None):
     with filtered_native_stderr():
         try:
             args.run(args)
+            sys.stdout.flush()  # Output still buffered meets a closed pipe here.
             code = 0
         except _USER_ERRORS as error:
-            print(f"albert-mlm {args.command}: error: {_short(error)}", file=sys.stderr)
-            code = 1
+            if _reader_closed(error):
+                code = _stop_writing()
+            else:
+                message = f"albert-mlm {args.command}: error: {_short(error)}"
+                print(message, file=sys.stderr)
+                code = 1
         _finalise_data_pipelines()
     return code
+
+
+def _reader_closed(error):
+    """True when `error` says the pipe or socket on stdout lost its reader."""
+    if not isinstance(error, BrokenPipeError):
+        return False
+    try:
+        mode = os.fstat(sys.stdout.fileno()).st_mode
+    except (OSError, ValueError):  # No file descriptor (a captured stdout).
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+
+
+def _stop_writing():
+    """Python's recipe for a closed stdout (the `signal` module's "Note on
+    SIGPIPE"): stdout goes to devnull, so the flush at exit of what is still
+    buffered cannot fail again and print a traceback."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return _READER_CLOSED_STATUS
 
 
 def _finalise_data_pipelines():

@@ -4,15 +4,17 @@ import warnings
 
 import keras
 
+from albert_mlm.datasets.batches import lists_to_arrays, string_dataset
 from albert_mlm.inference.fill_mask import fill_mask
 from albert_mlm.inference.pseudo_log_likelihood import score
 from albert_mlm.layers.masked_lm_head import MaskedLMHead
-from albert_mlm.models.albert_backbone import AlbertBackbone, albert_kernel_initializer
+from albert_mlm.models.albert_backbone import AlbertBackbone
+from albert_mlm.models.albert_encoder import albert_kernel_initializer
 from albert_mlm.models.input_checks import check_masked_lm_data, check_masked_lm_inputs
-from albert_mlm.models.masked_lm_data import lists_to_arrays, string_dataset
 from albert_mlm.presets.loading import load_task
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_task
+from albert_mlm.quantization import quantized_policy_map
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 
 
@@ -250,9 +252,8 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
 
         On raw strings the preprocessor masks random positions, anew on every
         call, as in training: it does not fill the `[MASK]` a text holds. To
-        fill those, use `albert_mlm.fill_mask.fill_mask` (or
-        `albert-mlm fill-mask`). With integer dicts, `mask_positions` says
-        which positions get logits.
+        fill those, use `fill_mask` (or `albert-mlm fill-mask`). With
+        integer dicts, `mask_positions` says which positions get logits.
         """
         check_masked_lm_data(self, x, batch_size)
         if self.preprocessor is not None:
@@ -288,11 +289,13 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         return score(self, texts, batch_size, per_token, within_word_l2r)
 
     def _require_compiled(self):
+        # A `ValueError` starting with Keras' own words, as Keras and KerasHub
+        # raise, so code that catches theirs catches ours.
         if not self.compiled:
-            raise RuntimeError(
-                f"This {type(self).__name__} is not compiled (it was built with "
-                "compile=False). Call `compile()` first: with no arguments it "
-                "uses the masked-LM defaults."
+            raise ValueError(
+                "You must call `compile()` before using the model. This "
+                f"{type(self).__name__} was built with compile=False; "
+                "`compile()` with no arguments uses the masked-LM defaults."
             )
 
     # === Config ===
@@ -313,14 +316,8 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
 
     def _quantized_head_policy(self):
         """`{"dtype": policy map}` once `quantize` has changed head layers."""
-        policy_map = keras.dtype_policies.DTypePolicyMap(
-            default_policy=self.backbone.dtype_policy
-        )
         heads = [layer for layer in self.layers if layer is not self.backbone]
-        for head in heads:
-            for layer in head._flatten_layers():
-                if layer.quantization_mode is not None:
-                    policy_map[layer.path] = layer.dtype_policy
+        policy_map = quantized_policy_map(heads, self.backbone.dtype_policy)
         if not len(policy_map):
             return {}
         return {"dtype": keras.dtype_policies.serialize(policy_map)}

@@ -73,7 +73,9 @@ def check_masked_lm_data(masked_lm, x, batch_size=None):
     """Validate the `x` and `batch_size` of `AlbertMaskedLM.fit`, `evaluate`
     or `predict`.
 
-    Runs once per call, in Python, before Keras batches the data.
+    Runs once per call, in Python, before Keras batches the data. An `x`
+    with no rows is refused here: Keras' loops would otherwise return an
+    empty history or crash, differently on each backend.
     """
     import tensorflow as tf
 
@@ -82,8 +84,14 @@ def check_masked_lm_data(masked_lm, x, batch_size=None):
     preprocessor = masked_lm.preprocessor
     if isinstance(x, tf.data.Dataset):
         _check_dataset_spec(masked_lm, x.element_spec)
+        if x.cardinality() == 0:
+            raise _no_rows("a dataset of 0 batches")
         return
     if isinstance(x, Mapping):
+        for key in MASKED_LM_INPUTS:
+            shape = _static_shape(x.get(key))
+            if shape and shape[0] == 0:
+                raise _no_rows(f"`{key}` has shape {shape}")
         check_masked_lm_inputs(masked_lm, x)
         return
     if preprocessor is None:
@@ -102,7 +110,14 @@ def check_masked_lm_data(masked_lm, x, batch_size=None):
             f"Received {sizes[0]} and {sizes[1]}."
         )
     if sizes[0] == 0:
-        raise ValueError("`x` is empty. Pass at least one string.")
+        raise _no_rows("an empty batch of strings")
+
+
+def _no_rows(detail):
+    return ValueError(
+        f"`x` has 0 rows ({detail}): `fit`, `evaluate` and `predict` need at "
+        "least one example."
+    )
 
 
 def _needs_preprocessor(received):

@@ -1,7 +1,7 @@
 """SentencePiece tokenization with ALBERT's special tokens and normalisation."""
 
 import os
-import re
+import weakref
 
 import keras
 import numpy as np
@@ -17,6 +17,7 @@ from albert_mlm.text.normalization import (
 )
 from albert_mlm.text.preprocessing_layer import PreprocessingLayer
 from albert_mlm.text.tokenizer_inputs import (
+    in_tf_graph,
     to_id_rows,
     to_python_strings,
 )
@@ -32,25 +33,19 @@ SPECIAL_TOKENS = {
 # tokenizer) rather than being cut into pieces; "<pad>" is left out so text
 # can never look like padding to the model.
 _IN_TEXT_SPECIAL_TOKENS = ("[CLS]", "[SEP]", "[MASK]", "<unk>")
+_IN_TEXT_SPECIAL_PATTERN = special_token_pattern(_IN_TEXT_SPECIAL_TOKENS)
 VOCABULARY_FILE = "vocabulary.spm"
-
-
-def _in_tf_graph(inputs):
-    import tensorflow as tf
-
-    return isinstance(inputs, tf.Tensor | tf.RaggedTensor) and not (
-        tf.executing_eagerly()
-    )
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
 class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     """ALBERT tokenizer: uncased normalisation, then a SentencePiece model.
 
-    Eagerly it runs the `sentencepiece` package; inside `tf.data` (or any
-    TensorFlow graph) it runs `tensorflow-text`, with identical results. The
-    special tokens `[CLS]`, `[SEP]`, `[MASK]` and `<unk>` written in the text
-    map to their ids.
+    Eagerly and inside `tf.data` (or any TensorFlow graph) it runs the same
+    `tensorflow-text` SentencePiece op, KerasHub's, so a text gets the same
+    ids everywhere; the `sentencepiece` package only answers vocabulary
+    lookups and eager `detokenize`. The special tokens `[CLS]`, `[SEP]`,
+    `[MASK]` and `<unk>` written in the text map to their ids.
 
     Args:
         proto: the SentencePiece model: a file path or its serialized bytes.
@@ -81,7 +76,6 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         self.sequence_length = sequence_length
         self.lowercase = require_bool("lowercase", lowercase)
         self._processor = None
-        self._eager_op = None
         self.proto = None
         if proto is not None:
             self.set_proto(proto)
@@ -128,11 +122,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
             )
         self.proto = bytes(proto)
         self._processor = processor
-        self._eager_op = None  # Rebuilt for this vocabulary on first use.
-        self._special_ids = {
-            token: processor.piece_to_id(token) for token in _IN_TEXT_SPECIAL_TOKENS
-        }
-        self._special_regex = re.compile(special_token_pattern(self._special_ids))
+        _EAGER_OPS.pop(self, None)  # Rebuilt for this vocabulary on first use.
 
     def _require_vocabulary(self):
         if self._processor is None:
@@ -167,6 +157,13 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         if processor.id_to_piece(token_id) != token:
             raise KeyError(f"Token {token!r} is not in the vocabulary.")
         return token_id
+
+    def _in_text_special_ids(self):
+        """`{token text: id}` of the special tokens written in the text."""
+        processor = self._require_vocabulary()
+        return {
+            token: processor.piece_to_id(token) for token in _IN_TEXT_SPECIAL_TOKENS
+        }
 
     def _special_id(self, key):
         return self._require_vocabulary().piece_to_id(SPECIAL_TOKENS[key])
@@ -211,10 +208,10 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     def call(self, inputs):
         """Tokenize a string (a vector of ids) or a batch of strings (ragged
         rows; a dense array with `sequence_length`)."""
-        ids = self._token_rows(inputs)
+        ids = self.token_rows(inputs)
         if self.sequence_length is None:
             return ids
-        if _in_tf_graph(inputs):
+        if in_tf_graph(inputs):
             import tensorflow as tf
 
             shape = [self.sequence_length] if ids.shape.rank == 1 else None
@@ -233,7 +230,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
 
     tokenize = call
 
-    def _token_rows(self, inputs):
+    def token_rows(self, inputs):
         """Ids without `sequence_length`: a vector per text, rows for a batch.
 
         Eagerly, the same TensorFlow ops as in `tf.data` run on the texts
@@ -242,7 +239,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         import tensorflow as tf
 
         self._require_vocabulary()
-        if _in_tf_graph(inputs):
+        if in_tf_graph(inputs):
             return self._tokenize_tf(inputs, self._get_tf_tokenizer())
         texts, is_batch = to_python_strings(inputs)
         if not texts:
@@ -253,7 +250,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         except tf.errors.NotFoundError:
             # Setting a seed (`keras.utils.set_random_seed`) clears
             # TensorFlow's eager kernel cache, which frees the op's resource.
-            self._eager_op = None
+            _EAGER_OPS.pop(self, None)
             ids = self._tokenize_tf(texts, self._eager_sentencepiece())
         values = ids.flat_values.numpy().astype("int32")
         rows = np.split(values, ids.row_splits.numpy()[1:-1])
@@ -261,9 +258,9 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
 
     def _eager_sentencepiece(self):
         """The SentencePiece op for eager calls, built once per vocabulary."""
-        if self._eager_op is None:
-            self._eager_op = self._get_tf_tokenizer()
-        return self._eager_op
+        if self not in _EAGER_OPS:
+            _EAGER_OPS[self] = self._get_tf_tokenizer()
+        return _EAGER_OPS[self]
 
     def _get_tf_tokenizer(self):
         # A new op resource inside each traced graph: one cached across
@@ -278,15 +275,15 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
         return tokenize_in_graph(
             texts,
             sentencepiece_op,
-            self._special_ids,
-            self._special_regex.pattern,
+            self._in_text_special_ids(),
+            _IN_TEXT_SPECIAL_PATTERN,
             self.lowercase,
         )
 
     def detokenize(self, ids):
         """Text of one id sequence, or a list of texts for a batch of them."""
         processor = self._require_vocabulary()
-        if _in_tf_graph(ids):
+        if in_tf_graph(ids):
             return self._get_tf_tokenizer().detokenize(ids)
         rows, is_batch = to_id_rows(ids, processor.get_piece_size())
         texts = [processor.decode(row) for row in rows]
@@ -313,3 +310,10 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
             }
         )
         return config
+
+
+# Each tokenizer's op for eager calls. It is kept here, not on the tokenizer:
+# a TensorFlow op set as a layer attribute becomes a checkpoint dependency,
+# which gives the layer new attributes on its first call, so that its `dir()`
+# would no longer match the same tokenizer rebuilt from its config.
+_EAGER_OPS = weakref.WeakKeyDictionary()
