@@ -4,11 +4,10 @@ Run: python examples/fill_mask.py
 """
 
 from albert_mlm import AlbertMaskedLM
-from albert_mlm.fill_mask import fill_mask
 
 masked_lm = AlbertMaskedLM.from_preset("albert_tiny_en_uncased")
 texts = ["a young [MASK] that barks.", "the [MASK] of a tree grow from its roots."]
-for text, masks in zip(texts, fill_mask(masked_lm, texts, top_k=5)):
+for text, masks in zip(texts, masked_lm.fill_mask(texts, top_k=5)):
     print(text)
     for candidates in masks:
         print(

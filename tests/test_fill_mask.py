@@ -1,13 +1,12 @@
-"""`albert_mlm.fill_mask.fill_mask` from Python: `[MASK]` written in any case,
-a `top_k` larger than the vocabulary, special tokens never proposed, and a
-text too long for the preprocessor's `sequence_length` refused with advice."""
+"""`AlbertMaskedLM.fill_mask` from Python: `[MASK]` written in any case, a
+`top_k` larger than the vocabulary, special tokens never proposed, and a text
+too long for the preprocessor's `sequence_length` refused with advice."""
 
 import numpy as np
 import pytest
 from helpers import KERAS_HUB_DIR
 
 from albert_mlm import AlbertMaskedLM
-from albert_mlm.fill_mask import fill_mask
 
 PRESET = str(KERAS_HUB_DIR / "groups2_inner2")
 
@@ -18,8 +17,7 @@ def test_preset_masked_lm():
 
 
 def test_mask_in_any_case_gives_the_same_candidates(test_preset_masked_lm):
-    upper, lower, mixed = fill_mask(
-        test_preset_masked_lm,
+    upper, lower, mixed = test_preset_masked_lm.fill_mask(
         ["the [MASK] sat.", "the [mask] sat.", "the [Mask] sat."],
         top_k=4,
     )
@@ -33,7 +31,7 @@ def test_mask_in_any_case_gives_the_same_candidates(test_preset_masked_lm):
 
 def test_huge_top_k_gives_every_ordinary_piece(test_preset_masked_lm):
     tokenizer = test_preset_masked_lm.preprocessor.tokenizer
-    ((candidates,),) = fill_mask(test_preset_masked_lm, ["a [MASK]."], top_k=10**6)
+    ((candidates,),) = test_preset_masked_lm.fill_mask(["a [MASK]."], top_k=10**6)
     never = set(tokenizer.special_token_ids) | {tokenizer.unk_token_id}
     assert len(never) == 5
     ids = [c["id"] for c in candidates]
@@ -46,11 +44,11 @@ def test_huge_top_k_gives_every_ordinary_piece(test_preset_masked_lm):
 def test_too_long_text_names_both_ways_to_raise_the_length(test_preset_masked_lm):
     text = "the [MASK] sat near the river with a small dog and the old man."
     with pytest.raises(ValueError) as info:
-        fill_mask(test_preset_masked_lm, [text])
+        test_preset_masked_lm.fill_mask([text])
     message = str(info.value)
     assert "sequence_length 16" in message
     assert "--sequence-length" in message and "sequence_length=" in message
     assert "32" in message  # The model's max_sequence_length.
     longer = AlbertMaskedLM.from_preset(PRESET, sequence_length=32)
-    ((candidates,),) = fill_mask(longer, [text], top_k=2)
+    ((candidates,),) = longer.fill_mask([text], top_k=2)
     assert len(candidates) == 2

@@ -12,7 +12,6 @@ import pytest
 from helpers import KERAS_HUB_DIR, run_cli_in_process
 
 from albert_mlm import AlbertMaskedLM
-from albert_mlm.fill_mask import fill_mask
 
 PRESET = str(KERAS_HUB_DIR / "groups2_inner2")
 SPECIAL_PIECES = {"<pad>", "[CLS]", "[SEP]", "[MASK]", "<unk>"}
@@ -123,7 +122,7 @@ def test_text_output_marks_pieces_that_continue_a_word():
     text = "the [MASK] sat."
     top_k = 10
     masked_lm = AlbertMaskedLM.from_preset(PRESET)
-    ((candidates,),) = fill_mask(masked_lm, [text], top_k=top_k)
+    ((candidates,),) = masked_lm.fill_mask([text], top_k=top_k)
     continuing = [c for c in candidates if not c["piece"].startswith("\u2581")]
     starting = [c for c in candidates if c["piece"].startswith("\u2581")]
     # The test vocabulary's candidates include both kinds.

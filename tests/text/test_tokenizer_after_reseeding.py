@@ -8,7 +8,6 @@ import pytest
 import tensorflow as tf
 
 from albert_mlm import AlbertMaskedLM
-from albert_mlm.fill_mask import fill_mask
 
 
 @pytest.mark.parametrize(
@@ -23,7 +22,7 @@ def test_tokenizer_runs_after_the_seed_is_set(tokenizer, reseed):
 
 def test_fill_mask_runs_after_the_seed_is_set():
     masked_lm = AlbertMaskedLM.from_preset("albert_tiny_en_uncased")
-    first = fill_mask(masked_lm, ["the [MASK] of the united states."], top_k=3)
+    first = masked_lm.fill_mask(["the [MASK] of the united states."], top_k=3)
     keras.utils.set_random_seed(0)
-    second = fill_mask(masked_lm, ["the [MASK] of the united states."], top_k=3)
+    second = masked_lm.fill_mask(["the [MASK] of the united states."], top_k=3)
     assert [c["id"] for c in second[0][0]] == [c["id"] for c in first[0][0]]
