@@ -163,5 +163,7 @@ def test_invalid_handles_are_refused(handle, _offline_hubs):
 
 
 def test_preset_argument_type_is_checked():
-    with pytest.raises(TypeError, match="preset"):
+    with pytest.raises(
+        TypeError, match="`preset` must be a preset name.* Received: int$"
+    ):
         AlbertBackbone.from_preset(42)

@@ -1,8 +1,9 @@
 """What `save_to_preset` refuses (`presets/saving.py`), each time with nothing
 changed: a folder holding someone else's `config.json`, a transformers
 checkpoint, a backbone of another size over a masked-LM preset (one of the
-same size is saved), a quantized model, and a preset holding a symbolic-link
-loop (the save finishes: refused, never recursing)."""
+same size is saved), a quantized model, a preset holding a symbolic-link
+loop (the save finishes: refused, never recursing) or a link out of it, a
+non-empty folder that holds no preset, and a read-only target."""
 
 import json
 import os
@@ -16,6 +17,8 @@ from helpers import (
     copy_transformers_checkpoint,
     file_contents,
     quantize_quickly,
+    replace_with_link,
+    tree_contents,
     weight_values,
 )
 
@@ -80,7 +83,8 @@ def test_quantized_model_is_refused(masked_lm, tmp_path):
     with pytest.warns(UserWarning):
         quantize_quickly(masked_lm, "int8")
     for model in (masked_lm, masked_lm.backbone):
-        with pytest.raises(ValueError, match="quantized") as info:
+        expected = f"Cannot save a quantized {type(model).__name__} as a preset"
+        with pytest.raises(ValueError, match=expected) as info:
             model.save_to_preset(tmp_path / "new")
         assert ".keras" in str(info.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hf_home", "kagglehub_cache"]
@@ -91,7 +95,9 @@ def test_quantized_model_is_refused_over_an_existing_preset(masked_lm, tmp_path)
     before = file_contents(preset)
     with pytest.warns(UserWarning):
         quantize_quickly(masked_lm, "int8")
-    with pytest.raises(ValueError, match="quantized"):
+    with pytest.raises(
+        ValueError, match="Cannot save a quantized AlbertMaskedLM as a preset"
+    ):
         masked_lm.save_to_preset(preset)
     assert file_contents(preset) == before
 
@@ -137,3 +143,77 @@ def test_symbolic_link_loop_is_never_followed(masked_lm, tmp_path, link):
         }
         assert after == before
     assert _siblings(preset) == ["hf_home", "kagglehub_cache"]
+
+
+def test_saving_over_a_preset_never_follows_its_links(tmp_path, outside, masked_lm):
+    before = file_contents(outside)
+    target = copy_keras_hub_preset(tmp_path)
+    replace_with_link(target / "model.weights.h5", outside / "model.weights.h5")
+    replace_with_link(target / "notes.txt", outside / "config.json")
+    preset_before = file_contents(target)
+    with pytest.raises(ValueError, match="symbolic link .* outside"):
+        masked_lm.save_to_preset(str(target))
+    assert file_contents(outside) == before
+    assert file_contents(target) == preset_before
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+
+
+def _non_preset_directory(tmp_path):
+    target = tmp_path / "downloads"
+    (target / "assets").mkdir(parents=True)
+    (target / "assets" / "photo.jpg").write_bytes(b"\xff\xd8 a photo")
+    return target
+
+
+def _read_only_preset(tmp_path):
+    directory = copy_keras_hub_preset(tmp_path)
+    directory.chmod(0o555)
+    return directory
+
+
+def _in_read_only_folder(tmp_path):
+    shelf = tmp_path / "shelf"
+    shelf.mkdir()
+    shelf.chmod(0o555)
+    return shelf / "new_preset"
+
+
+SAVE_TARGETS = [
+    pytest.param(
+        _non_preset_directory,
+        ValueError,
+        r"downloads' is not empty and holds no preset; refusing",
+        id="save-into-non-preset-directory",
+    ),
+    pytest.param(
+        _read_only_preset,
+        PermissionError,
+        r"Cannot save a preset in .*preset': the directory is read-only",
+        id="save-over-read-only-preset",
+    ),
+    pytest.param(
+        _in_read_only_folder,
+        PermissionError,
+        r"Cannot save a preset in .*shelf': the directory is read-only",
+        id="save-into-read-only-folder",
+    ),
+]
+
+
+@pytest.mark.parametrize("make_target, error, message", SAVE_TARGETS)
+def test_refused_target_is_left_as_it_was(
+    masked_lm, tmp_path, make_target, error, message
+):
+    target = make_target(tmp_path)
+    weights_before = weight_values(masked_lm)
+    files_before = tree_contents(tmp_path)
+    try:
+        with pytest.raises(error, match=message):
+            masked_lm.save_to_preset(str(target))
+    finally:
+        for root, folders, _ in os.walk(tmp_path):  # Undo the read-only folders.
+            for name in folders:
+                os.chmod(os.path.join(root, name), 0o755)
+    assert tree_contents(tmp_path) == files_before
+    for before, after in zip(weights_before, weight_values(masked_lm)):
+        np.testing.assert_array_equal(after, before)

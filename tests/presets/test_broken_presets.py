@@ -1,12 +1,22 @@
-"""Presets from strangers: no way in runs their code or reaches past them.
+"""Broken and hostile presets, refused on reading (`albert_mlm/presets/`).
 
-One test per way in: pickles (never unpickled), `.keras` files (only with
-Keras' `safe_mode`), class names in preset JSON (an allow-list, checked
-before anything is imported), and file names or symbolic links in a preset
-(nothing outside the preset directory, or the hub cache it came from, is
-read or written). Code payloads are live (a marker file appears if one ever
+Broken: one table row per way to break a preset made from a tiny model saved
+with `save_to_preset`, a KerasHub fixture preset or a transformers checkpoint.
+Each row runs one loader and expects one exception type and a message naming
+the file or variable at fault and what was expected; after every row the files
+under `tmp_path` (the broken preset, the offline hub caches) are exactly as
+before, no temporary directory appeared, and a model already in memory still
+holds the same weights.
+
+Hostile: no way in runs a stranger's code or reaches past the preset. Pickles
+are never unpickled, `.keras` files load only with Keras' `safe_mode`, class
+names in preset JSON pass an allow-list before anything is imported, and file
+names or symbolic links never lead outside the preset directory (or the hub
+cache it came from). Code payloads are live (a marker file appears if one ever
 runs, as each test's premise check shows); file reads are watched through
 Python's audit hooks (`open` events).
+
+What `save_to_preset` refuses is in test_saving_refusals.py.
 """
 
 import contextlib
@@ -14,22 +24,25 @@ import json
 import os
 import pickle
 import shutil
+import struct
 import sys
 import zipfile
 
+import h5py
 import keras
 import numpy as np
 import pytest
 from helpers import (
     KERAS_HUB_DIR,
-    TRANSFORMERS_DIR,
+    TINY_BACKBONE,
     VOCABULARY_PATH,
     copy_keras_hub_preset,
     copy_transformers_checkpoint,
     edit_json,
-    file_contents,
     hf_cache_entry,
+    replace_with_link,
     to_numpy,
+    tree_contents,
     weight_values,
 )
 
@@ -42,7 +55,344 @@ from albert_mlm import (
 
 pytestmark = pytest.mark.usefixtures("_offline_hubs")
 
-# === Payloads ===
+
+# === Broken presets ===
+
+
+class Sources:
+    """Valid presets to break, made on demand inside `tmp_path`."""
+
+    def __init__(self, tmp_path, masked_lm):
+        self.tmp_path = tmp_path
+        self.masked_lm = masked_lm
+
+    def saved(self, masked_lm=None):
+        """A preset written by `save_to_preset` from a tiny model."""
+        directory = self.tmp_path / "saved"
+        (masked_lm or self.masked_lm).save_to_preset(str(directory))
+        return directory
+
+    def keras_hub(self, preset="groups2_inner2"):
+        return copy_keras_hub_preset(self.tmp_path, preset)
+
+    def transformers(self, case="masked_lm_groups2_inner2"):
+        return copy_transformers_checkpoint(self.tmp_path, case)
+
+
+def _poison_h5(path, layer, value):
+    """Write `value` into the first element of `layer`'s first variable."""
+    with h5py.File(path, "a") as file:
+        names = []
+        file.visititems(
+            lambda name, item: (
+                names.append(name)
+                if isinstance(item, h5py.Dataset) and layer in name
+                else None
+            )
+        )
+        array = file[names[0]][()]
+        array.flat[0] = value
+        file[names[0]][...] = array
+
+
+def _poison_safetensors(path, key, value):
+    from safetensors.numpy import load_file, save_file
+
+    tensors = load_file(str(path))
+    tensors[key].flat[0] = value
+    save_file(tensors, str(path))
+
+
+def _truncate(path):
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+
+
+def _random_bytes(path):
+    path.write_bytes(np.random.default_rng(0).bytes(path.stat().st_size))
+
+
+def _break_safetensors_header(path):
+    """Keep the 8-byte header length; make the JSON header unparsable."""
+    data = bytearray(path.read_bytes())
+    (header_length,) = struct.unpack("<Q", data[:8])
+    data[8 : 8 + header_length] = b"X" * header_length
+    path.write_bytes(bytes(data))
+
+
+def _nan_in_saved_weights(sources):
+    directory = sources.saved()
+    _poison_h5(directory / "model.weights.h5", "intermediate", np.nan)
+    return directory
+
+
+def _inf_in_keras_hub_head(sources):
+    directory = sources.keras_hub()
+    _poison_h5(directory / "task.weights.h5", "masked_lm_head", np.inf)
+    return directory
+
+
+def _non_finite_in_checkpoint(case, key, value):
+    def corrupt(sources):
+        directory = sources.transformers(case)
+        _poison_safetensors(directory / "model.safetensors", key, value)
+        return directory
+
+    return corrupt
+
+
+def _damaged(source, file_name, damage):
+    def corrupt(sources):
+        directory = getattr(sources, source)()
+        damage(directory / file_name)
+        return directory
+
+    return corrupt
+
+
+def _edited(source, edit, file_name="config.json"):
+    def corrupt(sources):
+        directory = getattr(sources, source)()
+        edit_json(directory / file_name, edit)
+        return directory
+
+    return corrupt
+
+
+def _backbone_config(**changes):
+    return _edited("keras_hub", lambda c: c["config"].update(changes))
+
+
+def _foreign_backbone_in_task(content):
+    content["config"]["backbone"].update(
+        class_name="BertBackbone",
+        registered_name="keras_hub>BertBackbone",
+        module="keras_hub.src.models.bert.bert_backbone",
+    )
+
+
+def _not_sentencepiece(path):
+    path.write_text("<pad>\n<unk>\n[CLS]\n[SEP]\n[MASK]\n")
+
+
+def _vocabulary_larger_than_embedding(sources):
+    small = AlbertMaskedLM(
+        AlbertBackbone(**{**TINY_BACKBONE, "vocabulary_size": 300}),
+        sources.masked_lm.preprocessor,
+    )
+    return sources.saved(small)
+
+
+def _handle(handle):
+    return lambda sources: handle
+
+
+def _row(id, corrupt, cls, error, message):
+    return pytest.param(corrupt, cls, error, message, id=id)
+
+
+VOCABULARY_FILE = os.path.join("assets", "tokenizer", "vocabulary.spm")
+ROWS = [
+    # --- Weights: non-finite values, unreadable files ---
+    _row(
+        "nan-in-weights-h5",
+        _nan_in_saved_weights,
+        AlbertBackbone,
+        ValueError,
+        r"Non-finite values .* variable '[^']*intermediate_dense/kernel'.*"
+        r"model\.weights\.h5",
+    ),
+    _row(
+        "inf-in-task-weights-h5",
+        _inf_in_keras_hub_head,
+        AlbertMaskedLM,
+        ValueError,
+        r"Non-finite values .* variable 'mlm_head/[^']*'.*task\.weights\.h5",
+    ),
+    _row(
+        "nan-in-safetensors",
+        _non_finite_in_checkpoint(
+            "masked_lm_groups2_inner2",
+            "albert.embeddings.word_embeddings.weight",
+            np.nan,
+        ),
+        AlbertMaskedLM,
+        ValueError,
+        r"Non-finite values .* variable 'token_embedding/embeddings'.*"
+        r"word_embeddings\.weight",
+    ),
+    _row(
+        "infinity-in-safetensors",
+        _non_finite_in_checkpoint("model_relu_groups3", "pooler.weight", -np.inf),
+        AlbertBackbone,
+        ValueError,
+        r"Non-finite values .* variable 'pooled_dense/kernel'.*pooler\.weight",
+    ),
+    _row(
+        "truncated-weights-h5",
+        _damaged("saved", "model.weights.h5", _truncate),
+        AlbertMaskedLM,
+        ValueError,
+        r"model\.weights\.h5' is not a readable \.weights\.h5 \(HDF5\) file.*"
+        r"truncated",
+    ),
+    _row(
+        "random-bytes-weights-h5",
+        _damaged("keras_hub", "model.weights.h5", _random_bytes),
+        AlbertBackbone,
+        ValueError,
+        r"model\.weights\.h5' is not a readable \.weights\.h5 \(HDF5\) file.*"
+        r"signature",
+    ),
+    _row(
+        "truncated-safetensors",
+        _damaged("transformers", "model.safetensors", _truncate),
+        AlbertMaskedLM,
+        ValueError,
+        r"model\.safetensors' is not a readable safetensors file",
+    ),
+    _row(
+        "bad-header-safetensors",
+        _damaged("transformers", "model.safetensors", _break_safetensors_header),
+        AlbertBackbone,
+        ValueError,
+        r"model\.safetensors' is not a readable safetensors file.*[Hh]eader",
+    ),
+    # --- config.json and the other JSON files ---
+    _row(
+        "config-missing-key",
+        _edited("keras_hub", lambda c: c["config"].pop("num_heads")),
+        AlbertBackbone,
+        ValueError,
+        r"config\.json of preset .* lacks the AlbertBackbone arguments "
+        r"\['num_heads'\]",
+    ),
+    _row(
+        "transformers-config-missing-key",
+        _edited("transformers", lambda c: c.pop("vocab_size")),
+        AlbertMaskedLM,
+        ValueError,
+        r"config\.json of preset .* lacks the AlbertConfig keys \['vocab_size'\]",
+    ),
+    _row(
+        "preprocessor-json-unknown-key",
+        _edited(
+            "saved",
+            lambda c: c["config"].update(mask_everything=True),
+            "preprocessor.json",
+        ),
+        AlbertMaskedLMPreprocessor,
+        ValueError,
+        r"preprocessor\.json of preset .* unknown AlbertMaskedLMPreprocessor "
+        r"arguments \['mask_everything'\]",
+    ),
+    _row(
+        "config-string-for-int",
+        _backbone_config(num_layers="twelve"),
+        AlbertBackbone,
+        ValueError,
+        r"config\.json of preset .* `num_layers` must be a positive integer\. "
+        r"Received: num_layers='twelve'",
+    ),
+    _row(
+        "config-float-for-int",
+        _backbone_config(hidden_dim=16.0),
+        AlbertMaskedLM,
+        ValueError,
+        r"config\.json of preset .* `hidden_dim` must be a positive integer\. "
+        r"Received: hidden_dim=16\.0",
+    ),
+    _row(
+        "config-negative",
+        _backbone_config(num_heads=-2),
+        AlbertBackbone,
+        ValueError,
+        r"config\.json of preset .* `num_heads` must be a positive integer\. "
+        r"Received: num_heads=-2",
+    ),
+    _row(
+        "config-string-for-rate",
+        _backbone_config(dropout="0.1"),
+        AlbertBackbone,
+        ValueError,
+        r"config\.json of preset .* `dropout` must be a number in \[0, 1\)\. "
+        r"Received: dropout='0\.1'",
+    ),
+    _row(
+        "foreign-class-nested-in-task-json",
+        _edited("keras_hub", _foreign_backbone_in_task, "task.json"),
+        AlbertMaskedLM,
+        ValueError,
+        r"task\.json of preset .* \('backbone'\) holds a 'BertBackbone' "
+        r"\(registered as 'keras_hub>BertBackbone'.*expected AlbertBackbone",
+    ),
+    _row(
+        "arbitrary-module-path",
+        _edited("saved", lambda c: c.update(module="os.path")),
+        AlbertBackbone,
+        ValueError,
+        r"config\.json of preset .* module 'os\.path'\); expected AlbertBackbone "
+        r".*Nothing was imported",
+    ),
+    # --- Vocabulary ---
+    _row(
+        "vocabulary-not-sentencepiece",
+        _damaged("saved", VOCABULARY_FILE, _not_sentencepiece),
+        AlbertTokenizer,
+        ValueError,
+        r"assets/tokenizer/vocabulary\.spm of preset .* is not a usable ALBERT "
+        r"vocabulary: `proto` is not a valid SentencePiece model",
+    ),
+    _row(
+        "vocabulary-larger-than-embedding",
+        _vocabulary_larger_than_embedding,
+        AlbertMaskedLM,
+        ValueError,
+        r"vocabulary has 400 pieces but config\.json's vocabulary_size .* only 300",
+    ),
+    # --- Handles that try to leave a hub's cache ---
+    *[
+        _row(
+            f"handle-{handle.replace('/', '_')}",
+            _handle(handle),
+            AlbertMaskedLM,
+            ValueError,
+            rf"Invalid preset handle '{handle}'.* parts of letters, digits",
+        )
+        for handle in ("kaggle://../../etc", "hf://../x", "hf://org/../../x")
+    ],
+]
+
+
+@pytest.mark.parametrize("corrupt, cls, error, message", ROWS)
+def test_bad_preset_is_refused_and_leaves_nothing_behind(
+    tmp_path, masked_lm, corrupt, cls, error, message
+):
+    preset = corrupt(Sources(tmp_path, masked_lm))
+    weights_before = weight_values(masked_lm)
+    files_before = tree_contents(tmp_path)
+    with pytest.raises(error, match=message):
+        cls.from_preset(str(preset))
+    assert tree_contents(tmp_path) == files_before
+    for before, after in zip(weights_before, weight_values(masked_lm)):
+        np.testing.assert_array_equal(after, before)
+
+
+@pytest.mark.parametrize("source", ["saved", "keras_hub", "transformers"])
+def test_unbroken_sources_load(tmp_path, masked_lm, source):
+    """The table's premise: each source loads before it is broken."""
+    directory = getattr(Sources(tmp_path, masked_lm), source)()
+    # That transformers checkpoint has no pooler, and says so.
+    expected = pytest.warns(UserWarning, match="pooler")
+    with expected if source == "transformers" else contextlib.nullcontext():
+        loaded = AlbertMaskedLM.from_preset(str(directory))
+    assert loaded.backbone.vocabulary_size == 400
+    if source == "saved":
+        for ours, theirs in zip(weight_values(loaded), weight_values(masked_lm)):
+            np.testing.assert_array_equal(ours, theirs)
+
+
+# === Hostile presets: payloads ===
 
 
 class _Payload:
@@ -73,7 +423,7 @@ def test_payloads_are_live(tmp_path):
     assert (tmp_path / "from_npy").exists()
 
 
-# === 1. Pickles ===
+# === Hostile presets: 1. pickles ===
 
 
 def _transformers_with_only(file_name, marker, tmp_path):
@@ -161,7 +511,7 @@ def test_pickles_beside_a_valid_preset_are_ignored(tmp_path):
     assert not marker.exists()
 
 
-# === 2. .keras files ===
+# === Hostile presets: 2. .keras files ===
 
 
 def test_keras_files_load_only_in_safe_mode(tmp_path, masked_lm):
@@ -198,7 +548,7 @@ def test_keras_files_load_only_in_safe_mode(tmp_path, masked_lm):
     assert marker.exists()
 
 
-# === 3. Class names in preset JSON ===
+# === Hostile presets: 3. class names in preset JSON ===
 
 EVIL_MODULE = "albert_untrusted_payload"
 
@@ -289,7 +639,7 @@ def test_preset_json_names_only_allowed_classes(
     assert marker.exists()
 
 
-# === 4. Files outside the preset ===
+# === Hostile presets: 4. files outside the preset ===
 
 _recorded_opens = None
 
@@ -314,24 +664,6 @@ def _opened_files():
         _recorded_opens = None
 
 
-def _outside(tmp_path):
-    """Valid files outside the preset, which a preset may try to point at."""
-    outside = tmp_path / "outside"
-    shutil.copytree(KERAS_HUB_DIR / "groups3_inner2", outside)
-    shutil.copy(
-        TRANSFORMERS_DIR / "masked_lm_groups2_inner2" / "model.safetensors", outside
-    )
-    return outside
-
-
-def _link(path, target):
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    elif path.exists() or path.is_symlink():
-        path.unlink()
-    path.symlink_to(target, target_is_directory=target.is_dir())
-
-
 LINK_CASES = [
     pytest.param("keras_hub", "config.json", AlbertBackbone, id="config.json"),
     pytest.param("keras_hub", "model.weights.h5", AlbertBackbone, id="weights"),
@@ -348,15 +680,14 @@ LINK_CASES = [
 
 
 @pytest.mark.parametrize("kind, name, cls", LINK_CASES)
-def test_symbolic_links_out_of_a_preset_are_refused(tmp_path, kind, name, cls):
-    outside = _outside(tmp_path)
+def test_symbolic_links_out_of_a_preset_are_refused(tmp_path, outside, kind, name, cls):
     if kind == "keras_hub":
         directory = copy_keras_hub_preset(tmp_path)
         target = outside / name
     else:
         directory = copy_transformers_checkpoint(tmp_path, "masked_lm_groups2_inner2")
         target = outside / name if name.endswith("safetensors") else VOCABULARY_PATH
-    _link(directory / name, target)
+    replace_with_link(directory / name, target)
     with _opened_files() as opened:
         with pytest.raises(ValueError, match=rf"symbolic link '{name}' to .*outside"):
             cls.from_preset(str(directory))
@@ -395,8 +726,7 @@ def test_links_inside_a_hub_cache_repository_are_followed(tmp_path, _offline_hub
         AlbertMaskedLM.from_preset("hf://owner/sharded")
 
 
-def test_tokenizer_json_file_names_are_never_opened(tmp_path):
-    outside = _outside(tmp_path)
+def test_tokenizer_json_file_names_are_never_opened(tmp_path, outside):
     secret = outside / "assets" / "tokenizer" / "vocabulary.spm"
     directory = copy_keras_hub_preset(tmp_path)
     edit_json(
@@ -425,8 +755,7 @@ SHARD_CASES = [
 
 
 @pytest.mark.parametrize("shard", SHARD_CASES)
-def test_shard_names_cannot_point_outside(tmp_path, shard):
-    outside = _outside(tmp_path)
+def test_shard_names_cannot_point_outside(tmp_path, outside, shard):
     if shard == "ABSOLUTE":
         shard = str(outside / "model.weights.h5")
 
@@ -450,17 +779,3 @@ def test_shard_names_cannot_point_outside(tmp_path, shard):
         ValueError, match=r"Shard name .* is not a plain '\.safetensors'"
     ):
         AlbertMaskedLM.from_preset(str(checkpoint))
-
-
-def test_saving_over_a_preset_never_follows_its_links(tmp_path, masked_lm):
-    outside = _outside(tmp_path)
-    before = file_contents(outside)
-    target = copy_keras_hub_preset(tmp_path)
-    _link(target / "model.weights.h5", outside / "model.weights.h5")
-    _link(target / "notes.txt", outside / "config.json")
-    preset_before = file_contents(target)
-    with pytest.raises(ValueError, match="symbolic link .* outside"):
-        masked_lm.save_to_preset(str(target))
-    assert file_contents(outside) == before
-    assert file_contents(target) == preset_before
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
