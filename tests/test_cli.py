@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 import pytest
-from helpers import KERAS_HUB_DIR, run_cli
+from helpers import CLI_ENVIRONMENT, KERAS_HUB_DIR, run_cli
 
 
 def test_help_on_every_subcommand(capsys):
@@ -42,8 +42,28 @@ def test_presets_lists_built_in_presets():
     assert "11.68M" in result.stdout
 
 
-def test_python_dash_m_and_console_script_agree():
-    # The console script `pip install` puts beside the interpreter.
+def test_python_dash_m_and_console_script_agree(tmp_path):
+    # The console script `pip install` puts beside the interpreter, and
+    # `python -m albert_mlm`: the same output and exit status, success (0),
+    # an error of the command (1) and a usage error (2) alike.
     script = os.path.join(os.path.dirname(sys.executable), "albert-mlm")
-    result = subprocess.run([script, "--help"], capture_output=True, text=True)
-    assert result.returncode == 0 and "fill-mask" in result.stdout
+    missing = str(tmp_path / "missing.txt")
+    cases = {
+        ("--help",): 0,
+        ("presets",): 0,
+        ("fill-mask", "--file", missing): 1,
+        ("fill-mask", "--top-k", "zero", "a [MASK]."): 2,
+    }
+    for args, code in cases.items():
+        module = run_cli(*args)
+        console = subprocess.run(
+            [script, *args],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env=CLI_ENVIRONMENT,
+        )
+        assert module.returncode == console.returncode == code, args
+        assert module.stdout == console.stdout, args
+        assert module.stderr == console.stderr, args
+        assert (module.stdout if code == 0 else module.stderr).strip(), args

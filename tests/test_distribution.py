@@ -69,6 +69,10 @@ jax_only = pytest.mark.skipif(
 tensorflow_only = pytest.mark.skipif(
     BACKEND != "tensorflow", reason="tf.distribute.MirroredStrategy: tensorflow"
 )
+torch_only = pytest.mark.skipif(
+    BACKEND != "torch",
+    reason="keras.distribution works on jax and tensorflow: nothing to refuse",
+)
 
 
 # === Scenarios, run in a fresh interpreter ===
@@ -306,7 +310,7 @@ def _assert_raw_string_training(run):
 def test_string_batches_keep_a_static_batch_size(masked_lm):
     import tensorflow as tf
 
-    from albert_mlm.models.masked_lm_data import string_dataset
+    from albert_mlm.datasets.batches import string_dataset
 
     # Keras splits each batch between hosts only when its size is static.
     lines = tf.data.Dataset.from_tensor_slices(TEXTS).batch(4, drop_remainder=True)
@@ -390,6 +394,30 @@ def test_mirrored_strategy_fit_on_raw_strings_splits_every_batch(scenarios):
     assert sorted(run["per_device_batches"]) == sorted(
         [[0, 2], [1, 2], [0, 2], [1, 2], [0, 2], [1, 1]]
     )
+
+
+@torch_only
+@pytest.mark.parametrize("kind", ["data", "model"])
+def test_torch_refuses_to_build_under_a_distribution(kind):
+    # Keras' torch backend has no keras.distribution: under a distribution
+    # a model would train on one device while its user counts on several.
+    if kind == "data":
+        distribution = keras.distribution.DataParallel(devices=["cpu:0", "cpu:1"])
+    else:
+        distribution = keras.distribution.ModelParallel(
+            layout_map=AlbertBackbone.get_layout_map(cpu_mesh()),
+            batch_dim_name="batch",
+        )
+    with distribution.scope():
+        with pytest.raises(RuntimeError) as info:
+            AlbertMaskedLM(AlbertBackbone(**TRAINED_BACKBONE))
+    message = str(info.value)
+    assert f"A {type(distribution).__name__} distribution is set" in message
+    assert "torch backend does not support keras.distribution" in message
+    assert "KERAS_BACKEND=jax" in message and "set_distribution(None)" in message
+    # Without the distribution, the same model builds.
+    assert keras.distribution.distribution() is None
+    AlbertMaskedLM(AlbertBackbone(**TRAINED_BACKBONE))
 
 
 if __name__ == "__main__":

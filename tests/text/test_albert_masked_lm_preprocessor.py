@@ -179,12 +179,12 @@ def test_backend_tensors_match_backend(preprocessor):
 
 def test_three_segments(preprocessor):
     texts = ["a dog.", "a cat."]
-    with pytest.raises(ValueError, match="3"):
+    with pytest.raises(ValueError, match="pair of segments. Received a tuple of 3"):
         preprocessor((texts, texts, texts))
 
 
 def test_empty_tuple(preprocessor):
-    with pytest.raises(ValueError, match="segment"):
+    with pytest.raises(ValueError, match="pair of segments. Received a tuple of 0"):
         preprocessor(())
 
 
@@ -585,7 +585,9 @@ def test_boundary_arguments_are_accepted(tokenizer):
 
 @pytest.mark.parametrize("tokenizer_argument", [str(VOCABULARY_PATH), None, object()])
 def test_tokenizer_of_wrong_type(tokenizer_argument):
-    with pytest.raises(TypeError, match="tokenizer"):
+    received = type(tokenizer_argument).__name__
+    expected = f"`tokenizer` must be an `AlbertTokenizer`. Received: {received}$"
+    with pytest.raises(TypeError, match=expected):
         AlbertMaskedLMPreprocessor(tokenizer_argument)
 
 

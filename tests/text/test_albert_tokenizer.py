@@ -117,7 +117,9 @@ def test_id_to_token_accepts_numpy_integers(tokenizer):
 
 @pytest.mark.parametrize("token_id", [-1, VOCABULARY_SIZE, VOCABULARY_SIZE + 7, 10**9])
 def test_id_to_token_out_of_range(tokenizer, token_id):
-    with pytest.raises(ValueError, match="token_id"):
+    with pytest.raises(
+        ValueError, match=rf"\[0, {VOCABULARY_SIZE}\)\. Received: token_id={token_id}$"
+    ):
         tokenizer.id_to_token(token_id)
 
 
@@ -245,13 +247,13 @@ def test_special_ids_are_read_from_the_model(tmp_path):
 def test_file_that_is_not_a_sentencepiece_model(tmp_path):
     path = tmp_path / "vocabulary.txt"
     path.write_text("the\nquick\nbrown\nfox\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="SentencePiece"):
+    with pytest.raises(ValueError, match="`proto` is not a valid SentencePiece model"):
         AlbertTokenizer(str(path))
 
 
 @pytest.mark.parametrize("proto", [b"definitely not a model", b"\x00" * 16, b""])
 def test_bytes_that_are_not_a_sentencepiece_model(proto):
-    with pytest.raises(ValueError, match="SentencePiece"):
+    with pytest.raises(ValueError, match="`proto` is not a valid SentencePiece model"):
         AlbertTokenizer(proto)
 
 
@@ -267,7 +269,9 @@ def test_missing_path(tmp_path):
 
 @pytest.mark.parametrize("proto", [123, 1.5, ["tests/data/vocabulary.spm"], {"a": 1}])
 def test_proto_of_wrong_type(proto):
-    with pytest.raises(TypeError, match="proto"):
+    with pytest.raises(
+        TypeError, match=f"Received: proto of type {type(proto).__name__}$"
+    ):
         AlbertTokenizer(proto)
 
 
@@ -404,7 +408,8 @@ def test_bytes_input(tokenizer):
 
 @pytest.mark.parametrize("inputs", [b"\xff\xfe", [b"ok", b"caf\xc3"], b"\xc3\x28"])
 def test_invalid_utf8_bytes(tokenizer, inputs):
-    with pytest.raises(ValueError, match="UTF-8"):
+    bad = len(inputs) - 1 if isinstance(inputs, list) else 0  # The last input.
+    with pytest.raises(ValueError, match=f"Input {bad} is not valid UTF-8"):
         tokenizer(inputs)
 
 

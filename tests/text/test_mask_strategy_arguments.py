@@ -67,13 +67,62 @@ def test_bad_arguments_name_the_argument(tokenizer, kwargs, fragment):
         MaskGenerator(400, 4, [0, 2, 3, 4], word_starts=[True] * 400, **kwargs)
 
 
+def _selected_positions(preprocessor, texts, seed):
+    """Per row, the set of positions `preprocessor` chose to predict."""
+    x, _, weights = preprocessor(texts, seed=seed)
+    positions, weights = _np(x["mask_positions"]), _np(weights) > 0
+    return [set(row[real].tolist()) for row, real in zip(positions, weights)]
+
+
 def test_max_ngram_of_one_is_whole_words(tokenizer):
-    preprocessor = AlbertMaskedLMPreprocessor(
-        tokenizer, sequence_length=16, mask_strategy="ngram", max_ngram=1
-    )
-    assert preprocessor.max_ngram == 1
-    _, _, weight = preprocessor("the quick brown fox jumped.")
-    assert _np(weight).sum() >= 1
+    """`ngram` with `max_ngram=1` draws single whole words as `whole_word`
+    does: with the same seed it picks the same words, but at the budget's
+    end, where `whole_word` goes on taking any word that still fits and
+    `ngram` stops after one."""
+    rng = random.Random(0)
+    words = "the quick brown fox jumped over lazy dog a cat sat near river".split()
+    words += "clever robot quietly visited station bicycle ocean children".split()
+    texts = [
+        " ".join(rng.choice(words) for _ in range(rng.randint(3, 40)))
+        for _ in range(32)
+    ]
+
+    def preprocessor(**settings):
+        return AlbertMaskedLMPreprocessor(tokenizer, sequence_length=48, **settings)
+
+    one_word = preprocessor(mask_strategy="ngram", max_ngram=1)
+    whole_words = preprocessor(mask_strategy="whole_word")
+    three_words = preprocessor(mask_strategy="ngram", max_ngram=3)
+    token_ids = _np(one_word.pack(texts)["token_ids"])
+    special = set(tokenizer.special_token_ids)
+    vocabulary = tokenizer.get_vocabulary()
+    rows = same = same_as_three = selected = 0
+    for seed in range(4):
+        chosen = _selected_positions(one_word, texts, [seed, 0])
+        expected = _selected_positions(whole_words, texts, [seed, 0])
+        longer = _selected_positions(three_words, texts, [seed, 0])
+        for ids, positions, whole, three in zip(token_ids, chosen, expected, longer):
+            assert positions <= whole
+            # Whole words: the pieces continuing a selected word (no "▁",
+            # not after a special token) are selected with it, and only then.
+            continues = [
+                i > 0
+                and ids[i] not in special
+                and ids[i - 1] not in special
+                and not vocabulary[ids[i]].startswith("\u2581")
+                for i in range(len(ids))
+            ]
+            for i in range(1, len(ids)):
+                if continues[i]:
+                    assert (i in positions) == (i - 1 in positions)
+            rows += 1
+            selected += len(positions)
+            same += positions == whole
+            same_as_three += positions == three
+    assert selected >= 2 * rows
+    # The budget's end rarely differs; spans of up to 3 words often do.
+    assert same >= 0.75 * rows
+    assert same_as_three < 0.5 * rows
 
 
 @pytest.mark.parametrize("strategy", ["whole_word", "ngram"])
@@ -104,7 +153,10 @@ def test_vocabulary_loaded_later_is_checked_at_the_first_call(
 def test_mask_generator_needs_word_starts_for_word_strategies():
     with pytest.raises(ValueError, match="needs `word_starts`"):
         MaskGenerator(400, 4, [0, 2, 3, 4], mask_strategy="ngram")
-    with pytest.raises(ValueError, match="begins a word"):
+    with pytest.raises(
+        ValueError,
+        match="mask_strategy='ngram'.* no piece of the vocabulary begins a word",
+    ):
         MaskGenerator(
             400, 4, [0, 2, 3, 4], mask_strategy="ngram", word_starts=[False] * 400
         )

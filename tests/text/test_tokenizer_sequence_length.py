@@ -83,5 +83,7 @@ def test_preset_round_trip_keeps_the_length(fixed_length_tokenizer, tmp_path):
 
 @pytest.mark.parametrize("length", [0, -3, 2.5, True])
 def test_invalid_sequence_length_is_refused(length):
-    with pytest.raises(ValueError, match="sequence_length"):
+    with pytest.raises(
+        ValueError, match=f"integer. Received: sequence_length={length}$"
+    ):
         AlbertTokenizer(str(VOCABULARY_PATH), sequence_length=length)

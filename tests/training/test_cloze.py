@@ -55,7 +55,9 @@ def test_accuracy_counts_accepted_words_in_the_top_k(masked_lm):
 def test_a_malformed_item_is_refused_naming_the_file(tmp_path, item):
     path = tmp_path / "cloze.json"
     path.write_text(json.dumps({"description": "", "items": [item]}))
-    with pytest.raises(ValueError, match="cloze.json"):
+    with pytest.raises(
+        ValueError, match=r"Cloze item 0 of '.*cloze\.json' needs exactly one \[MASK\]"
+    ):
         read_cloze_set(str(path))
 
 

@@ -1,11 +1,11 @@
-"""ALBERT's instance building (`albert_mlm.training.sentence_order_instances`)
+"""ALBERT's instance building (`albert_mlm.datasets.sentence_order_instances`)
 on hand-made token rows: truncation lengths, cuts that keep the A|B junction,
 and splits only inside a document."""
 
 import numpy as np
 import pytest
 
-from albert_mlm.training.sentence_order_instances import instances, kept_lengths
+from albert_mlm.datasets.sentence_order_instances import instances, kept_lengths
 
 
 def _albert_truncation(first_length, second_length, room):
@@ -46,16 +46,21 @@ def test_pairs_keep_the_junction_where_b_continues_a(seed):
     rng = np.random.default_rng(seed)
     sentences = _sentences([9, 7, 8], [2], [6, 9, 9])
     sentence_ends = {int(ids[-1]) for ids, _ in sentences}
+    pairs = 0
     for first, second, swapped in instances(sentences, rng, 16, short_seq_prob=0.5):
         assert len(first) + len(second) <= 16 - 3 + (len(second) == 0)
         if not len(second):
             continue
+        pairs += 1
         before, after = _in_document_order(first, second, swapped)
         last, following = before[-1], after[0]
         # A ends its sentence, B starts the next sentence of the same document.
         assert last in sentence_ends and following % 10 == 1
         assert following // 100 == last // 100
         assert (following % 100) // 10 == (last % 100) // 10 + 1
+    # Each of these seeds makes at least one pair (short targets alone could
+    # leave every chunk a single segment, and nothing above tested).
+    assert pairs >= 1
 
 
 def test_one_sentence_documents_pack_into_one_unlabelled_segment():
