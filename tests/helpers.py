@@ -351,3 +351,18 @@ def quantize_quickly(model, mode="int8"):
     finally:
         gc.collect = collect
     return model
+
+
+def cycle_through(graph, start):
+    """A list of nodes leading from `start` back to itself in `graph`
+    (`{node: set of nodes it imports}`), or None."""
+    stack, seen = [(start, [start])], set()
+    while stack:
+        node, path = stack.pop()
+        for imported in graph[node]:
+            if imported == start:
+                return path + [start]
+            if imported not in seen:
+                seen.add(imported)
+                stack.append((imported, path + [imported]))
+    return None

@@ -6,6 +6,7 @@ import ast
 import pathlib
 
 import pytest
+from helpers import cycle_through
 
 PACKAGE_DIR = pathlib.Path(__file__).resolve().parent.parent / "albert_mlm"
 MAX_MODULE_LINES = 350
@@ -38,20 +39,6 @@ def _imports(module):
 GRAPH = {module: _imports(module) for module in MODULES}
 
 
-def _cycle_through(start):
-    """A list of modules leading from `start` back to itself, or None."""
-    stack, seen = [(start, [start])], set()
-    while stack:
-        module, path = stack.pop()
-        for imported in GRAPH[module]:
-            if imported == start:
-                return path + [start]
-            if imported not in seen:
-                seen.add(imported)
-                stack.append((imported, path + [imported]))
-    return None
-
-
 def test_the_walk_sees_the_imports():
     """The premise: edges the package is known to have are found."""
     assert "albert_mlm.presets.loading" in GRAPH["albert_mlm.models.albert_backbone"]
@@ -60,7 +47,9 @@ def test_the_walk_sees_the_imports():
 
 @pytest.mark.parametrize("module", sorted(MODULES))
 def test_no_import_cycle(module):
-    assert _cycle_through(module) is None, " -> ".join(_cycle_through(module))
+    assert cycle_through(GRAPH, module) is None, " -> ".join(
+        cycle_through(GRAPH, module)
+    )
 
 
 # The sub-packages, lowest first: each imports only from its own layer and
@@ -201,3 +190,26 @@ def test_every_package_is_installed_with_its_data():
     patterns = setuptools["package-data"]["albert_mlm_presets"]
     for notice in presets_dir.glob("*_LICENSE.txt"):
         assert any(notice.relative_to(presets_dir).match(p) for p in patterns)
+
+
+TESTS_DIR = PACKAGE_DIR.parent / "tests"
+# Tests at the top of tests/: those of the top-level modules, and the ones
+# that cut across every package (bad inputs, the package's shape, the docs).
+TOP_LEVEL_TESTS = {
+    "test_bad_inputs.py",
+    "test_native_logs.py",
+    "test_package_structure.py",
+    "test_readme.py",
+}
+
+
+def test_tests_mirror_the_package():
+    folders = {path.name for path in TESTS_DIR.iterdir() if path.is_dir()}
+    folders -= {"data", "__pycache__"}
+    sub_packages = {path.parent.name for path in PACKAGE_DIR.glob("*/__init__.py")}
+    assert folders <= sub_packages | {"benchmarks", "tools"}, folders - sub_packages
+    top_level = {path.name for path in TESTS_DIR.glob("test_*.py")}
+    assert top_level <= TOP_LEVEL_TESTS, top_level - TOP_LEVEL_TESTS
+    names = [path.name for path in TESTS_DIR.rglob("test_*.py")]
+    # pytest imports test files by name: two of one name would collide.
+    assert len(names) == len(set(names))

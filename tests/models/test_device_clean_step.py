@@ -232,13 +232,13 @@ def test_only_a_host_mask_of_ones_is_known_unpadded():
 def test_dropping_a_mask_of_ones_changes_no_output(monkeypatch):
     """The encoder drops a padding mask of ones read on the host (as in a
     masked LM's step on a CPU); kept, it gives the same outputs."""
-    from albert_mlm.models import albert_backbone
+    from albert_mlm.models import albert_encoder
 
     backbone = AlbertBackbone(**TINY_BACKBONE)
     x, _, _ = _batch(padded=False)
     positions = x.pop("mask_positions")
     dropped = backbone(x, output_positions=positions)
-    monkeypatch.setattr(albert_backbone, "known_unpadded", lambda mask: False)
+    monkeypatch.setattr(albert_encoder, "known_unpadded", lambda mask: False)
     kept = backbone(x, output_positions=positions)
     np.testing.assert_allclose(
         keras.ops.convert_to_numpy(dropped), keras.ops.convert_to_numpy(kept), atol=1e-5

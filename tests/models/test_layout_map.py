@@ -1,6 +1,6 @@
 """`AlbertBackbone.get_layout_map` (`albert_mlm.models.layout_map`): which kernels
 split over which axis of a device mesh. Training with the map is in
-tests/test_distribution.py."""
+tests/models/test_distribution.py."""
 
 import re
 

@@ -1,5 +1,5 @@
 # Writes tests/data/r_lazyload/: small lazy-load databases made by R itself,
-# one per compression R offers, which tests/test_r_lazyload.py reads with
+# one per compression R offers, which tests/tools/test_r_lazyload.py reads with
 # tools/corpus/r_lazyload.py. Run from the repository root (Debian: r-base-core):
 #
 #     Rscript tools/corpus/make_r_lazyload_goldens.R

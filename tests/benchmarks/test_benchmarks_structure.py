@@ -12,8 +12,9 @@ import importlib.util
 import pathlib
 
 import pytest
+from helpers import cycle_through
 
-BENCHMARKS_DIR = pathlib.Path(__file__).resolve().parent.parent / "benchmarks"
+BENCHMARKS_DIR = pathlib.Path(__file__).resolve().parents[2] / "benchmarks"
 FOLDERS = (BENCHMARKS_DIR, BENCHMARKS_DIR / "experiments")
 
 
@@ -45,20 +46,6 @@ GRAPHS = {
 MODULES = [(folder, name) for folder, graph in GRAPHS.items() for name in graph]
 
 
-def _cycle_through(graph, start):
-    """A list of modules leading from `start` back to itself, or None."""
-    stack, seen = [(start, [start])], set()
-    while stack:
-        module, path = stack.pop()
-        for imported in graph[module]:
-            if imported == start:
-                return path + [start]
-            if imported not in seen:
-                seen.add(imported)
-                stack.append((imported, path + [imported]))
-    return None
-
-
 def _constants(path):
     """The upper-case names the file at `path` assigns at module level."""
     names = set()
@@ -88,7 +75,7 @@ def test_the_walk_sees_the_imports_and_constants():
 
 @pytest.mark.parametrize("folder, module", MODULES)
 def test_no_import_cycle(folder, module):
-    cycle = _cycle_through(GRAPHS[folder], module)
+    cycle = cycle_through(GRAPHS[folder], module)
     assert cycle is None, " -> ".join(cycle)
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import keras
 import pytest
 
-BENCHMARK = Path(__file__).resolve().parent.parent / "benchmarks" / "benchmark.py"
+BENCHMARK = Path(__file__).resolve().parents[2] / "benchmarks" / "benchmark.py"
 SHAPES = {("base", 4, 8), ("base", 1, 32), ("extra_extra_large", 1, 32)}
 
 

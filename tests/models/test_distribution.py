@@ -1,7 +1,7 @@
 """Data and model parallel training on virtual CPU devices.
 
 The device count is fixed when the framework starts, so each scenario runs in
-a fresh interpreter (this file as a script: `python tests/test_distribution.py
+a fresh interpreter (this file as a script: `python tests/models/test_distribution.py
 OUT_DIR SCENARIO`) that writes the trained weights (`.npz`) and what it
 observed (`.json`) to `OUT_DIR`. The tests compare a distributed run with a
 one-device run of the same steps on the same data and seed.
@@ -262,7 +262,18 @@ def scenarios(tmp_path_factory):
         with open(out_dir / f"{name}.log", "w") as log:
             processes[name] = subprocess.Popen(
                 [sys.executable, __file__, str(out_dir), name],
-                env={**os.environ, "KERAS_BACKEND": BACKEND, "XLA_FLAGS": xla_flags},
+                env={
+                    **os.environ,
+                    "KERAS_BACKEND": BACKEND,
+                    "XLA_FLAGS": xla_flags,
+                    # The script imports tests/helpers.py.
+                    "PYTHONPATH": os.pathsep.join(
+                        [
+                            str(pathlib.Path(__file__).resolve().parents[1]),
+                            os.environ.get("PYTHONPATH", ""),
+                        ]
+                    ),
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )

@@ -101,7 +101,7 @@ def test_a_novel_is_cut_into_chapters_of_paragraphs(builder):
 
 
 def test_every_source_has_a_licence_notice_naming_its_package(builder):
-    presets = Path(__file__).resolve().parent.parent / "presets"
+    presets = Path(__file__).resolve().parents[2] / "presets"
     for source in builder.SOURCES:
         notice = presets / source.notice
         assert notice.is_file(), f"{source.name}: {notice} is missing"
@@ -114,7 +114,7 @@ def r_root(tmp_path):
     """A file-system root holding the R packages' data that R itself wrote
     (tools/corpus/make_r_lazyload_goldens.R), where Debian installs it."""
     library = tmp_path / "usr/lib/R/site-library"
-    data = Path(__file__).resolve().parent / "data/r_lazyload/site-library"
+    data = Path(__file__).resolve().parents[1] / "data/r_lazyload/site-library"
     shutil.copytree(data, library)
     return tmp_path
 

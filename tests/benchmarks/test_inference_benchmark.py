@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks/inference_throughput.py"
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks/inference_throughput.py"
 
 
 def test_tiny_run_writes_positive_throughputs(tmp_path):

@@ -5,7 +5,7 @@ import pathlib
 
 from helpers import DATA_DIR, VOCABULARY_PATH, tool_module
 
-ROOT = pathlib.Path(__file__).resolve().parent.parent
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def test_golden_file_scripts_read_and_write_tests_data():
