@@ -4,7 +4,12 @@ shipped default preset: `--targets` and `--joint` equal to
 per line; bad input as one line on stderr and exit status 1. Run through
 `albert_mlm.cli.main` in this process, handed the model the test compares
 with (`model_loaded_once`: no load and compilation per run), and once as a
-user would, loading the preset in a subprocess with text piped in."""
+user would, loading the preset in a subprocess with text piped in.
+
+Scope of the bad-input table: the `fill-mask` command's own inputs (texts
+as arguments, `--file` or stdin) and the API's checks as the command reports
+them; the exact messages of the API's checks are tested in
+`tests/inference/test_inference_bad_input.py`."""
 
 import io
 import json

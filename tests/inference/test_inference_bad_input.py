@@ -1,7 +1,11 @@
 """Bad input to `AlbertMaskedLM.fill_mask` and `AlbertMaskedLM.score`: each
 refused, before any model call, with an error naming the argument and the
 value received (texts are never truncated, and a text too long says by how
-much). One table: the call, the error's type, a part of its message."""
+much). One table: the call, the error's type, a part of its message.
+
+Scope: the Python inference API only. The same checks reached through the
+`fill-mask` command are in `tests/cli/test_fill_mask_inputs.py`; the other
+entry points' bad inputs are in `tests/test_bad_inputs.py`."""
 
 import re
 
