@@ -2,12 +2,13 @@
 them) and saving (to refuse the float-only preset format) both read.
 
 >>> import keras
->>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+>>> model = keras.Sequential([keras.layers.Dense(2, name="projection")])
+>>> model.build((None, 4))
 >>> quantized_layers(model)
 []
 >>> model.quantize("int8")
 >>> [layer.name for layer in quantized_layers(model)]
-['dense']
+['projection']
 """
 
 
