@@ -54,6 +54,7 @@ def encode_texts(masked_lm, texts):
         tokenizer([_MASK_IN_TEXT.sub("[MASK]", text) for text in column])
         for column in zip(*segments)
     ]
+    shown = [_shown(texts_of_row) for texts_of_row in segments]
     for index, (texts_of_row, rows) in enumerate(zip(segments, zip(*columns))):
         for text, row in zip(texts_of_row, rows):
             if len(row) == 0:
@@ -62,11 +63,11 @@ def encode_texts(masked_lm, texts):
                     f"index {index}: {text[:80]!r}"
                 )
         length = 1 + sum(len(row) + 1 for row in rows)
-        _require_fits(masked_lm, _shown(texts_of_row), length)
+        _require_fits(masked_lm, shown[index], length)
     encoded = [
-        EncodedText(_shown(texts_of_row), token_ids, segment_ids)
-        for texts_of_row, (token_ids, segment_ids) in zip(
-            segments, packed_rows(tokenizer, columns)
+        EncodedText(text, token_ids, segment_ids)
+        for text, (token_ids, segment_ids) in zip(
+            shown, packed_rows(tokenizer, columns)
         )
     ]
     return encoded, is_single
