@@ -24,6 +24,9 @@ def run(args):
         }
     )
     results = pretrain(options)
+    if results is None:  # Not process 0 of a multi-host run: it saved.
+        print(f"Trained; process 0 saved {args.out}.")
+        return
     print(
         f"Saved {args.out}: held-out masked-token top-1 {results['top1']:.3f}, "
         f"top-5 {results['top5']:.3f} (unigram baseline "

@@ -162,26 +162,32 @@ def document_batches(
     return batches.prefetch(tf.data.AUTOTUNE), steps
 
 
-def _seeds(seed, index):
+def _seeds(seed, index, replica):
+    """The masking seeds of batch `index` of replica `(r, count)`'s stream:
+    `(seed, index * count + r)`, so that no two replicas' batches share one."""
     import tensorflow as tf
 
-    return tf.stack([tf.constant(seed, "int64"), index])
+    number, count = replica
+    return tf.stack([tf.constant(seed, "int64"), index * count + number])
 
 
-def masked_texts(batches, preprocessor, seed):
-    """Batches of strings, masked with seeds (`seed`, batch number)."""
+def masked_texts(batches, preprocessor, seed, replica=(0, 1)):
+    """Batches of strings, masked with seeds (`seed`, batch number); one
+    data-parallel replica's stream of `(r, count)` numbers its batches
+    `r`, `r + count`, ..."""
     import tensorflow as tf
 
     @tf.autograph.experimental.do_not_convert
     def mask(index, texts):
-        return preprocessor(texts, seed=_seeds(seed, index))
+        return preprocessor(texts, seed=_seeds(seed, index, replica))
 
     return batches.enumerate().map(mask, num_parallel_calls=tf.data.AUTOTUNE)
 
 
-def masked_pairs(batches, preprocessor, seed, sentence_order):
-    """Batches of packed examples, masked with seeds (`seed`, batch number);
-    with `sentence_order`, labelled for `AlbertPreTrainer`."""
+def masked_pairs(batches, preprocessor, seed, sentence_order, replica=(0, 1)):
+    """Batches of packed examples, masked with seeds (`seed`, batch number,
+    numbered as `masked_texts` does); with `sentence_order`, labelled for
+    `AlbertPreTrainer`."""
     import tensorflow as tf
 
     @tf.autograph.experimental.do_not_convert
@@ -189,7 +195,9 @@ def masked_pairs(batches, preprocessor, seed, sentence_order):
         inputs = {
             key: examples[key] for key in ("token_ids", "segment_ids", "padding_mask")
         }
-        x, mask_ids, mask_weights = preprocessor.mask(inputs, seed=_seeds(seed, index))
+        x, mask_ids, mask_weights = preprocessor.mask(
+            inputs, seed=_seeds(seed, index, replica)
+        )
         if not sentence_order:
             return x, mask_ids, mask_weights
         y = {"masked_lm": mask_ids, "sentence_order": examples["sentence_order_label"]}

@@ -85,20 +85,30 @@ def iterate_lines(files):
                     yield line
 
 
-def split_lines(files, holdout_every):
-    """`(train, held_out)` datasets of stripped, non-empty lines."""
+def split_lines(files, holdout_every, shard=(0, 1)):
+    """`(train, held_out)` datasets of stripped, non-empty lines; of the
+    training lines only shard `(index, count)`'s, every `count`-th from the
+    `index`-th (the held-out lines are never sharded)."""
     import tensorflow as tf
 
-    def is_held_out(index, line):
-        return index % holdout_every == 0
+    index, count = shard
 
-    def is_train(index, line):
-        return index % holdout_every != 0
+    def is_held_out(number, line):
+        return number % holdout_every == 0
 
-    def drop_index(index, line):
+    def in_training_shard(number, line):
+        return number % holdout_every != 0
+
+    def in_shard(number, line):
+        return number % count == index
+
+    def drop_number(number, line):
         return line
 
     lines = tf.data.TextLineDataset(files).map(tf.strings.strip)
     lines = lines.filter(lambda line: tf.strings.length(line) > 0).enumerate()
-    held_out = lines.filter(is_held_out).map(drop_index)
-    return lines.filter(is_train).map(drop_index), held_out
+    held_out = lines.filter(is_held_out).map(drop_number)
+    train = lines.filter(in_training_shard).map(drop_number)
+    if count > 1:
+        train = train.enumerate().filter(in_shard).map(drop_number)
+    return train, held_out

@@ -74,21 +74,30 @@ def document_sentences(files, document_format):
 
 def _marked(sentences, holdout_every):
     """`(text, document, held_out)` of each sentence: its document is held out
-    when it is every `holdout_every`-th from the first."""
+    when it is every `holdout_every`-th from the first (none when 0)."""
     number, last_document = -1, None
     for text, document in sentences:
         if document != last_document:
             number, last_document = number + 1, document
-        yield text, document, number % holdout_every == 0
+        yield text, document, bool(holdout_every) and number % holdout_every == 0
 
 
-def split_documents(sentences, holdout_every, held_out):
-    """The training documents' sentences, or the held-out ones'."""
-    if holdout_every is None:
+def split_documents(sentences, holdout_every, held_out, shard=(0, 1)):
+    """The training documents' sentences, or the held-out ones'; of the
+    training documents only shard `(index, count)`'s, every `count`-th from
+    the `index`-th (the held-out ones are never sharded: every reader
+    evaluates them all)."""
+    index, count = shard
+    if holdout_every is None and count == 1:
         yield from sentences
         return
-    for text, document, is_held_out in _marked(sentences, holdout_every):
-        if is_held_out == held_out:
+    number, last_document = -1, None
+    for text, document, is_held_out in _marked(sentences, holdout_every or 0):
+        if is_held_out != held_out:
+            continue
+        if document != last_document:
+            number, last_document = number + 1, document
+        if held_out or number % count == index:
             yield text, document
 
 
@@ -103,13 +112,36 @@ def split_line_counts(files, document_format, holdout_every):
     >>> split_line_counts([str(corpus)], "documents", 2)
     (1, 3)
     """
+    per_shard, held_out = shard_line_counts(files, document_format, holdout_every, 1)
+    return per_shard[0], held_out
+
+
+def shard_line_counts(files, document_format, holdout_every, shards):
+    """`(per_shard, held_out)`: the training lines of each of `shards`
+    shards (as `split_documents` deals the training documents out), and the
+    held-out lines, counted in one pass over the files.
+
+    Example:
+    >>> import pathlib, tempfile
+    >>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
+    >>> _ = corpus.write_text("Zero.\\n\\nOne.\\nTwo.\\n\\nThree.\\n")
+    >>> shard_line_counts([str(corpus)], "documents", 3, shards=2)
+    ([2, 1], 1)
+    """
     require_choice("document_format", document_format, DOCUMENT_FORMATS)
     require_positive_int("holdout_every", holdout_every)
-    counts = [0, 0]
+    require_positive_int("shards", shards)
+    per_shard, held_out = [0] * shards, 0
+    number, last_document = -1, None
     sentences = document_sentences(checked_files(files), document_format)
-    for _, _, held_out in _marked(sentences, holdout_every):
-        counts[held_out] += 1
-    return counts[0], counts[1]
+    for _, document, is_held_out in _marked(sentences, holdout_every):
+        if is_held_out:
+            held_out += 1
+            continue
+        if document != last_document:
+            number, last_document = number + 1, document
+        per_shard[number % shards] += 1
+    return per_shard, held_out
 
 
 def document_lines(files, document_format, holdout_every, held_out):

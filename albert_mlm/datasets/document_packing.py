@@ -84,6 +84,7 @@ def packed_examples(
     epochs=1,
     holdout_every=None,
     held_out=False,
+    shard=(0, 1),
 ):
     """A `tf.data.Dataset` of packed, unmasked sentence-order examples.
 
@@ -111,6 +112,9 @@ def packed_examples(
         epochs: passes over the corpus, or `None` to repeat forever.
         holdout_every: leave out every `holdout_every`-th document, or with
             `held_out` keep only those; `None` keeps all.
+        shard: `(index, count)`: read and tokenize only every `count`-th
+            training document from the `index`-th (one data-parallel
+            replica's share); `(0, 1)` reads them all.
 
     Example:
     >>> import pathlib, tempfile
@@ -128,7 +132,7 @@ def packed_examples(
     _check_arguments(
         tokenizer, sequence_length, seed, short_seq_prob, document_format, epochs
     )
-    documents = _document_reader(files, document_format, holdout_every, held_out)
+    documents = _document_reader(files, document_format, holdout_every, held_out, shard)
     return _dataset(documents, tokenizer, sequence_length, seed, short_seq_prob, epochs)
 
 
@@ -157,7 +161,7 @@ def _check_arguments(
         require_positive_int("epochs", epochs)
 
 
-def _document_reader(files, document_format, holdout_every, held_out):
+def _document_reader(files, document_format, holdout_every, held_out, shard):
     """Checks the corpus once; returns a function that reads its documents
     (only the held-out ones, with `held_out`) anew, once per pass."""
     files = checked_files(files)
@@ -169,7 +173,7 @@ def _document_reader(files, document_format, holdout_every, held_out):
 
     def read():
         sentences = document_sentences(files, document_format)
-        return split_documents(sentences, holdout_every, held_out)
+        return split_documents(sentences, holdout_every, held_out, shard)
 
     return read
 

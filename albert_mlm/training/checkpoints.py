@@ -12,6 +12,7 @@ the newest; `StopOnInterrupt` turns Ctrl-C into a stop between steps.
 (0, None)
 """
 
+import contextlib
 import math
 import os
 import re
@@ -93,17 +94,24 @@ class StopOnNotFinite(keras.callbacks.Callback):
 class Deadline(keras.callbacks.Callback):
     """Stops the run at the end of the first epoch past `deadline` (a
     `time.monotonic()` value, or None for no deadline), unless that epoch
-    ends the run anyway; `out_of_time` then tells the run it stopped early."""
+    ends the run anyway; `out_of_time` then tells the run it stopped early.
 
-    def __init__(self, steps, deadline=None):
+    In a run of several processes, `gather` (`DeviceLayout.gather`) makes
+    them all stop at the epoch where the first of them ran out of time.
+    """
+
+    def __init__(self, steps, deadline=None, gather=None):
         super().__init__()
         self.steps = steps  # A `StepCounter`.
         self.deadline = deadline
+        self.gather = gather
         self.out_of_time = False
 
     def on_epoch_end(self, epoch, logs=None):
         if self.deadline is not None and not self.steps.finished:
             self.out_of_time = time.monotonic() >= self.deadline
+            if self.gather is not None:
+                self.out_of_time = any(self.gather(int(self.out_of_time)))
         if self.out_of_time:
             self.model.stop_training = True
 
@@ -147,7 +155,8 @@ class CheckpointWriter(keras.callbacks.Callback):
         needed += sum(v.numpy().nbytes for v in self.model.optimizer.variables)
         try:
             require_free_space(self.directory, needed, f"the step-{step} checkpoint")
-            self.model.save_weights(partial, overwrite=True)
+            with _outside_distribution():
+                self.model.save_weights(partial, overwrite=True)
             os.replace(partial, checkpoint_path(self.directory, step))
         except OSError as error:
             if os.path.exists(partial):
@@ -163,6 +172,19 @@ class CheckpointWriter(keras.callbacks.Callback):
             match = _CHECKPOINT_NAME.match(name)
             if match and int(match.group(1)) != step:
                 os.remove(os.path.join(self.directory, name))
+
+
+@contextlib.contextmanager
+def _outside_distribution():
+    """No Keras distribution within: what saving creates (the optimizer's
+    variables it rebuilds) then lives on this process alone, which is how
+    process 0 of several writes a checkpoint without the others."""
+    distribution = keras.distribution.distribution()
+    keras.distribution.set_distribution(None)
+    try:
+        yield
+    finally:
+        keras.distribution.set_distribution(distribution)
 
 
 class StepProgress(keras.callbacks.ProgbarLogger):

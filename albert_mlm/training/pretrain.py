@@ -25,7 +25,6 @@ long run can be trained in sessions of a set length, each ending in a preset.
 """
 
 import dataclasses
-import json
 import math
 import os
 import shutil
@@ -47,81 +46,40 @@ from albert_mlm.training.checkpoints import (
     StopOnNotFinite,
     latest_checkpoint,
 )
+from albert_mlm.training.devices import (
+    single_device_copy,
+    start_devices,
+    weights_digest,
+)
 from albert_mlm.training.evaluation import (
     evaluate_masked_lm,
     evaluate_sentence_order,
     token_counts,
 )
+from albert_mlm.training.hosts import require_same_settings
 from albert_mlm.training.pretraining_data import (
     pretraining_data,
     token_masking_batches,
 )
 from albert_mlm.training.pretraining_model import PretrainError, build_model
 from albert_mlm.training.recipes import make_optimizer, resolved, warmup_steps
+from albert_mlm.training.run_directory import (
+    CHECKPOINT_DIR,
+    CURVE_FILE,
+    LOG_FILE,
+    prepare_output,
+    record_options,
+    require_same_replicas,
+    require_shared_directory,
+    restore_checkpoint,
+    run_metadata,
+)
 from albert_mlm.training.training_curve import plot_training_curve
 
-CHECKPOINT_DIR = "checkpoints"
-LOG_FILE = "training_log.csv"
-CURVE_FILE = "training_curve.png"
-OPTIONS_FILE = "pretraining.json"
 # A training curve should show this many points, however short the run.
 _CURVE_POINTS = 20
 # Fewer held-out lines than this give accuracy figures too noisy to compare.
 _FEW_HELD_OUT_LINES = 100
-
-
-def _prepare_output(options):
-    out = options.out
-    checkpoints = os.path.join(out, CHECKPOINT_DIR)
-    if options.resume:
-        if not os.path.isdir(checkpoints):
-            raise PretrainError(
-                f"Nothing to resume: {checkpoints!r} does not exist (the run "
-                "finished, or never started). Run without --resume to start."
-            )
-        return
-    if os.path.isdir(out) and os.listdir(out):
-        raise PretrainError(
-            f"--out {out!r} exists and is not empty; pass --resume to continue a "
-            "run there, or choose a new directory."
-        )
-    try:
-        os.makedirs(out, exist_ok=True)
-        probe = os.path.join(out, ".write-test")
-        open(probe, "w").close()
-        os.remove(probe)
-    except OSError as error:
-        raise PretrainError(
-            f"Cannot write to --out {out!r}: {error.strerror}."
-        ) from None
-
-
-def _restore(masked_lm, checkpoints):
-    """Load the newest checkpoint (weights and optimizer); its step, or 0."""
-    step, path = latest_checkpoint(checkpoints)
-    for name in os.listdir(checkpoints):
-        if name.startswith("partial-"):  # Torn by a crash mid-write.
-            os.remove(os.path.join(checkpoints, name))
-    if path is None:
-        return 0
-    masked_lm.optimizer.build(masked_lm.trainable_variables)
-    try:
-        masked_lm.load_weights(path)
-    except Exception as error:
-        raise PretrainError(
-            f"Checkpoint {path!r} cannot be loaded ({type(error).__name__}: "
-            f"{error}); delete it to resume from the one before, if any."
-        ) from None
-    # `iterations` counts updates: one per `gradient_accumulation_steps` steps.
-    accumulation = masked_lm.optimizer.gradient_accumulation_steps or 1
-    updates = int(keras.ops.convert_to_numpy(masked_lm.optimizer.iterations))
-    if updates != step // accumulation:
-        raise PretrainError(
-            f"Checkpoint {path!r} holds the optimizer state of {updates} updates, "
-            f"not {step // accumulation} (step {step}); it does not belong to "
-            "this run."
-        )
-    return step
 
 
 def _interval(checkpoint_every, total_steps):
@@ -136,13 +94,19 @@ def _interval(checkpoint_every, total_steps):
     )
 
 
-def _describe_data(data, options, log):
+def _describe_data(data, options, log, layout):
     training, held_out = data.line_counts
     log(
         f"Corpus: {training:,} training lines, {held_out:,} "
         f"held-out lines (every {options.holdout_every}th {data.unit}); "
         f"{data.total_steps:,} steps."
     )
+    if layout.replicas > 1:
+        log(
+            f"This process reads and tokenizes {data.local_lines:,} of the "
+            f"{training:,} training lines: the share of replica(s) "
+            f"{list(layout.local_replicas)} of {layout.replicas}."
+        )
     if held_out < _FEW_HELD_OUT_LINES:
         log(
             f"Warning: only {held_out} held-out lines, so the held-out accuracy "
@@ -151,15 +115,19 @@ def _describe_data(data, options, log):
 
 
 def pretrain(options, log=print):
-    """Run a pretraining job; returns the held-out evaluation dict."""
+    """Run a pretraining job; returns the held-out evaluation dict (`None`
+    on the processes other than process 0 of a multi-host run)."""
     started = time.monotonic()
     options = resolved(options)
+    layout = start_devices(options)  # First: it must precede any computation.
     keras.utils.set_random_seed(options.seed)
     files = corpus_files(options.corpus)
-    if options.packing == "documents":
+    require_same_settings(layout, options, files)
+    if not layout.is_chief:
+        log = _process_log(layout.process_index, log)
+    if options.packing == "documents" and layout.is_chief:
         check_document_format(files)  # Warns about a likely wrong format.
-    _prepare_output(options)
-    masked_lm = build_model(options, files, log)
+    masked_lm = _shared_model(options, files, log, layout)
     backbone = masked_lm.backbone
     log(
         f"Model: {backbone.count_params():,} parameters ({backbone.num_layers} "
@@ -167,20 +135,16 @@ def pretrain(options, log=print):
         f"sequence length {masked_lm.preprocessor.sequence_length}, "
         f"batch {options.batch_size}; recipe {options.recipe} (packing "
         f"{options.packing}, {options.mask_strategy} masking, sentence order "
-        f"{options.sentence_order}, {options.optimizer})."
+        f"{options.sentence_order}, {options.optimizer}); {layout.summary()}."
     )
     checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
-    if not options.resume:
-        # The untrained model and its vocabulary make `--resume` possible.
-        save_task(masked_lm, options.out)
-        os.makedirs(checkpoints, exist_ok=True)
     with StopOnInterrupt() as interrupt:
         try:
             deadline = None
             if options.max_minutes is not None:
                 deadline = started + 60 * options.max_minutes
             return _train_evaluate_save(
-                masked_lm, files, options, log, interrupt, deadline
+                masked_lm, files, options, log, interrupt, deadline, layout
             )
         except (KeyboardInterrupt, Interrupted):
             log("")  # End the progress bar's line.
@@ -191,35 +155,104 @@ def pretrain(options, log=print):
             ) from None
 
 
-def _train_evaluate_save(masked_lm, files, options, log, interrupt, deadline):
+def _process_log(process_index, log):
+    """The log of a process other than process 0: its lines are marked."""
+
+    def marked(message):
+        if message:
+            log(f"[process {process_index}] {message}")
+
+    return marked
+
+
+def _shared_model(options, files, log, layout):
+    """The model every process starts from. Process 0 builds it (training
+    the vocabulary) and saves it untrained, which makes `--resume` possible;
+    under a distribution every process then loads that saved model into the
+    layout's scope, all at once."""
+    if layout.strategy is None:  # One device.
+        prepare_output(options)
+        masked_lm = build_model(options, files, log)
+        if not options.resume:
+            _save_untrained(masked_lm, options.out)
+        return masked_lm
+    if layout.is_chief:
+        prepare_output(options)
+        if not options.resume:
+            _save_untrained(build_model(options, files, log), options.out)
+    layout.barrier("albert_mlm: the untrained model is saved")
+    require_shared_directory(options.out)
+    # Equal initial values on every process (the saved weights replace them).
+    keras.utils.set_random_seed(options.seed)
+    with layout.scope():
+        return build_model(dataclasses.replace(options, resume=True), files, log)
+
+
+def _save_untrained(masked_lm, out):
+    save_task(masked_lm, out)
+    os.makedirs(os.path.join(out, CHECKPOINT_DIR), exist_ok=True)
+
+
+def _train_evaluate_save(masked_lm, files, options, log, interrupt, deadline, layout):
     """The run once its model is built: train (from the last checkpoint, with
     `--resume`), evaluate on the held-out text, save the preset and its curve."""
     sentence_order = options.sentence_order == "on"
-    data = pretraining_data(options, files, masked_lm.preprocessor, sentence_order)
+    data = pretraining_data(
+        options, files, masked_lm.preprocessor, sentence_order, layout
+    )
     total_steps = data.total_steps
-    _describe_data(data, options, log)
-    if not options.resume:  # Every choice made, the warm-up's included.
-        _record_options(options, total_steps)
-    masked_lm.compile(optimizer=make_optimizer(options, total_steps))
-    start_step = _resume(masked_lm, options, total_steps, log) if options.resume else 0
-    steps_per_epoch = _interval(options.checkpoint_every, total_steps)
-    steps = StepCounter(start_step, total_steps)
-    stop = Deadline(steps, deadline)
+    _describe_data(data, options, log, layout)
+    if options.resume:
+        require_same_replicas(options, layout.replicas)
+    elif layout.is_chief:  # Every choice made, the warm-up's included.
+        record_options(options, total_steps, layout.replicas)
+    with layout.scope():
+        masked_lm.compile(optimizer=make_optimizer(options, total_steps))
+        start_step = 0
+        if options.resume:
+            start_step = _resume(masked_lm, options, total_steps, log, layout)
+        steps_per_epoch = _interval(options.checkpoint_every, total_steps)
+        steps = StepCounter(start_step, total_steps)
+        stop = Deadline(steps, deadline, layout.gather)
+        callbacks = _callbacks(options, layout, steps, stop, steps_per_epoch, interrupt)
+        interrupt.check()
+        _fit(masked_lm, data, options, log, start_step, steps_per_epoch, callbacks)
+    interrupt.check()
+    layout.barrier("albert_mlm: training ended")
+    if layout.processes > 1:
+        log(f"Trained weights at step {steps.step}: {weights_digest(masked_lm)}.")
+    if not layout.is_chief:
+        layout.barrier("albert_mlm: the preset is saved")
+        return None
+    copy = single_device_copy(masked_lm, layout)
+    results = _evaluate_and_save(copy, data, files, options, log, stop, layout)
+    layout.barrier("albert_mlm: the preset is saved")
+    return results
+
+
+def _callbacks(options, layout, steps, stop, steps_per_epoch, interrupt):
+    """Every process counts steps and stops together; process 0 also shows
+    progress, writes the checkpoints and the training log."""
+    callbacks = [steps, StopOnNotFinite(steps), stop]
+    if layout.is_chief:
+        checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
+        callbacks = [
+            StepProgress(steps_per_epoch, steps.total_steps),
+            *callbacks,  # The deadline before the writer, which then saves.
+            CheckpointWriter(checkpoints, steps, options.checkpoint_every),
+            keras.callbacks.CSVLogger(
+                os.path.join(options.out, LOG_FILE), append=options.resume
+            ),
+        ]
+    return [*callbacks, interrupt]
+
+
+def _evaluate_and_save(masked_lm, data, files, options, log, stop, layout):
+    """Process 0's end of a run: evaluate, save the preset and the curve."""
+    total_steps, steps = data.total_steps, stop.steps
     checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
-    callbacks = [
-        StepProgress(steps_per_epoch, total_steps),
-        steps,
-        StopOnNotFinite(steps),
-        stop,  # Before the writer, which checkpoints where the run stops.
-        CheckpointWriter(checkpoints, steps, options.checkpoint_every),
-        keras.callbacks.CSVLogger(
-            os.path.join(options.out, LOG_FILE), append=options.resume
-        ),
-        interrupt,
-    ]
-    interrupt.check()
-    _fit(masked_lm, data, options, log, start_step, steps_per_epoch, callbacks)
-    interrupt.check()
+    sentence_order = options.sentence_order == "on"
+    steps_per_epoch = _interval(options.checkpoint_every, total_steps)
     if stop.out_of_time:
         log(
             f"Stopped at step {steps.step} of {total_steps}: --max-minutes "
@@ -227,8 +260,7 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt, deadline):
             "--resume to continue."
         )
     results = _evaluate(masked_lm, data, options, sentence_order)
-    interrupt.check()
-    metadata = _metadata(files, options, data, steps.step, results)
+    metadata = run_metadata(files, options, data, steps.step, results, layout)
     save_task(masked_lm, options.out, extra_metadata=metadata)
     if not stop.out_of_time:
         shutil.rmtree(checkpoints, ignore_errors=True)
@@ -240,17 +272,10 @@ def _train_evaluate_save(masked_lm, files, options, log, interrupt, deadline):
     return results
 
 
-def _record_options(options, total_steps):
-    """Writes `pretraining.json`: the options, the warm-up's steps included."""
-    warmup = warmup_steps(options, total_steps)
-    with open(os.path.join(options.out, OPTIONS_FILE), "w") as file:
-        record = dataclasses.replace(options, warmup_steps=warmup)
-        json.dump(dataclasses.asdict(record), file, indent=2)
-
-
-def _resume(masked_lm, options, total_steps, log):
+def _resume(masked_lm, options, total_steps, log, layout):
     """Restores the last checkpoint into the compiled model; its step."""
-    start_step = _restore(masked_lm, os.path.join(options.out, CHECKPOINT_DIR))
+    checkpoints = os.path.join(options.out, CHECKPOINT_DIR)
+    start_step = restore_checkpoint(masked_lm, checkpoints, layout)
     if warmup_steps(options, total_steps) is None:
         # The restored state holds the old rate; the command wins.
         masked_lm.optimizer.learning_rate = options.learning_rate
@@ -307,17 +332,3 @@ def _evaluate(masked_lm, data, options, sentence_order):
         if accuracy is not None:
             results["sentence_order_accuracy"] = accuracy
     return results
-
-
-def _metadata(files, options, data, steps, results):
-    """The preset's `pretraining` metadata: the run and its evaluation."""
-    return {
-        "pretraining": {
-            "corpus": [os.path.basename(path) for path in files],
-            "recipe": options.recipe,
-            "held_out": f"every {options.holdout_every}th {data.unit}",
-            "steps": steps,
-            "warmup_steps": warmup_steps(options, data.total_steps),
-            **{key: round(float(value), 4) for key, value in results.items()},
-        }
-    }

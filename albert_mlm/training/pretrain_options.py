@@ -180,6 +180,54 @@ class PretrainOptions:
         minimum=1,
     )
     seed: int = _option(0, "random seed of shuffling, masking and initialisation")
+    devices: int | None = _option(
+        None,
+        "train data-parallel on the first N devices of each process (default: "
+        "every accelerator it sees, or its CPU); --batch-size stays the global "
+        "batch",
+        metavar="N",
+        minimum=1,
+    )
+    virtual_devices: int | None = _option(
+        None,
+        "split the CPU into N devices, to try a distributed run without "
+        "accelerators (JAX, TensorFlow)",
+        metavar="N",
+        minimum=1,
+    )
+    model_parallel: int = _option(
+        1,
+        "JAX: split each large weight over M devices (AlbertBackbone."
+        "get_layout_map); the batch is split over the rest",
+        metavar="M",
+        minimum=1,
+    )
+    coordinator_address: str | None = _option(
+        None,
+        "a multi-host run (JAX): HOST:PORT of process 0, the same on every "
+        "process (default: $COORDINATOR_ADDRESS)",
+        metavar="HOST:PORT",
+    )
+    num_processes: int | None = _option(
+        None,
+        "a multi-host run: how many processes take part (default: $NUM_PROCESSES)",
+        metavar="P",
+        minimum=1,
+    )
+    process_id: int | None = _option(
+        None,
+        "a multi-host run: this process's number, 0 to P-1; process 0 writes "
+        "the preset (default: $PROCESS_ID)",
+        metavar="I",
+        minimum=0,
+    )
+    host_timeout: float = _option(
+        300,
+        "a multi-host run: seconds to wait for the coordinator at the start, "
+        "and after which a lost process stops the others",
+        metavar="SECONDS",
+        above=0,
+    )
 
     def __post_init__(self):
         if isinstance(self.corpus, str):

@@ -31,7 +31,7 @@ import dataclasses
 
 from albert_mlm.datasets.batches import SHUFFLE_BUFFER, masked_pairs, masked_texts
 from albert_mlm.datasets.corpus import CorpusError, split_lines
-from albert_mlm.datasets.corpus_documents import document_lines, split_line_counts
+from albert_mlm.datasets.corpus_documents import document_lines, shard_line_counts
 from albert_mlm.datasets.document_packing import packed_examples
 from albert_mlm.training.evaluation import token_masking
 
@@ -49,6 +49,8 @@ class PretrainingData:
         unit: what is held out ("line" or "document").
         line_counts: `(training, held_out)` lines in `train_lines` and
             `held_out_lines`.
+        local_lines: the training lines this process reads and tokenizes:
+            its replicas' share of `line_counts[0]`.
     """
 
     train: object
@@ -58,43 +60,98 @@ class PretrainingData:
     train_lines: object
     unit: str
     line_counts: tuple
+    local_lines: int
 
 
-def pretraining_data(options, files, preprocessor, sentence_order):
-    """The `PretrainingData` of resolved `options` (see `recipes.resolved`)."""
+def pretraining_data(options, files, preprocessor, sentence_order, layout=None):
+    """The `PretrainingData` of resolved `options` (see `recipes.resolved`),
+    for the replicas that this process of `layout` (a `DeviceLayout`; one
+    device when `None`) feeds."""
+    share = _Share.of(layout)
     if options.packing == "none":
-        return _line_data(options, files, preprocessor)
-    return _packed_data(options, files, preprocessor, sentence_order)
+        return _line_data(options, files, preprocessor, share)
+    return _packed_data(options, files, preprocessor, sentence_order, share)
 
 
-def _line_data(options, files, preprocessor):
-    """`packing="none"`: each line one sequence, every `holdout_every`-th held out."""
+@dataclasses.dataclass(frozen=True)
+class _Share:
+    """The data-parallel replicas (`count`) and those this process feeds
+    (`local`), and how processes agree on a number (`minimum`)."""
+
+    count: int = 1
+    local: tuple = (0,)
+    gather: object = None
+
+    def __post_init__(self):
+        if self.gather is None:  # One process: its own number.
+            object.__setattr__(self, "gather", lambda value: [value])
+
+    @classmethod
+    def of(cls, layout):
+        if layout is None:
+            return cls()
+        return cls(layout.replicas, layout.local_replicas, layout.gather)
+
+    def batch_size(self, options):
+        """Each replica's rows of a global batch."""
+        return options.batch_size // self.count
+
+    def minimum(self, value):
+        return min(self.gather(value))
+
+
+def _local_batches(streams):
+    """The batches of this process: its replicas' batches side by side."""
+    import tensorflow as tf
+
+    if len(streams) == 1:
+        return streams[0]
+
+    def joined(*parts):
+        return tf.nest.map_structure(lambda *rows: tf.concat(rows, 0), *parts)
+
+    return tf.data.Dataset.zip(tuple(streams)).map(joined)
+
+
+def _line_data(options, files, preprocessor, share):
+    """`packing="none"`: each line one sequence, every `holdout_every`-th held
+    out; replica `r` trains on every `count`-th training line from the `r`-th."""
     train_lines, held_out_lines = split_lines(files, options.holdout_every)
     if next(iter(train_lines), None) is None:
         raise CorpusError("The corpus has too few lines to train on; add text.")
-    shuffled = train_lines.shuffle(SHUFFLE_BUFFER, seed=options.seed)
-    train = masked_texts(
-        shuffled.batch(options.batch_size).repeat(), preprocessor, options.seed
-    )
+    batch_size, whole = share.batch_size(options), share.count == 1
+    streams, per_pass, shares = [], [], []
+    for replica in share.local:
+        lines, _ = split_lines(files, options.holdout_every, (replica, share.count))
+        batches = lines.batch(batch_size, drop_remainder=not whole)
+        shuffled = lines.shuffle(SHUFFLE_BUFFER, seed=options.seed)
+        shuffled = shuffled.batch(batch_size, drop_remainder=not whole).repeat()
+        number = (replica, share.count)
+        streams.append(masked_texts(shuffled, preprocessor, options.seed, number))
+        per_pass.append(batches)
+        shares.append(lines)
     validation = masked_texts(
-        held_out_lines.batch(options.batch_size), preprocessor, options.seed + 1
+        held_out_lines.batch(options.batch_size, drop_remainder=not whole),
+        preprocessor,
+        options.seed + 1,
     )
-    per_pass = train_lines.batch(options.batch_size)
     line_counts = (_count(train_lines), _count(held_out_lines))
     return PretrainingData(
-        train=train,
-        total_steps=_total_steps(options, per_pass),
+        train=_local_batches(streams),
+        total_steps=_total_steps(options, per_pass, share),
         validation=_held_out_batches(validation, options),
         held_out_lines=held_out_lines,
         train_lines=train_lines,
         unit="line",
         line_counts=line_counts,
+        local_lines=line_counts[0] if whole else sum(map(_count, shares)),
     )
 
 
-def _packed_data(options, files, preprocessor, sentence_order):
+def _packed_data(options, files, preprocessor, sentence_order, share):
     """`packing="documents"` or `"lines"`: packed segment pairs, every
-    `holdout_every`-th document held out."""
+    `holdout_every`-th document held out; replica `r` packs every `count`-th
+    training document from the `r`-th."""
 
     def packed(**settings):
         return packed_examples(
@@ -108,20 +165,23 @@ def _packed_data(options, files, preprocessor, sentence_order):
             **settings,
         )
 
-    endless = packed(epochs=None).shuffle(SHUFFLE_BUFFER, seed=options.seed)
-    train = masked_pairs(
-        endless.batch(options.batch_size, drop_remainder=True),
-        preprocessor,
-        options.seed,
-        sentence_order,
-    )
+    batch_size, whole = share.batch_size(options), share.count == 1
+    streams, per_pass = [], []
+    for replica in share.local:
+        shard = (replica, share.count)
+        endless = packed(epochs=None, shard=shard)
+        endless = endless.shuffle(SHUFFLE_BUFFER, seed=options.seed)
+        batches = endless.batch(batch_size, drop_remainder=True)
+        streams.append(
+            masked_pairs(batches, preprocessor, options.seed, sentence_order, shard)
+        )
+        per_pass.append(packed(shard=shard).batch(batch_size, drop_remainder=True))
     validation = masked_pairs(
-        packed(held_out=True).batch(options.batch_size),
+        packed(held_out=True).batch(options.batch_size, drop_remainder=not whole),
         preprocessor,
         options.seed + 1,
         sentence_order,
     )
-    per_pass = packed().batch(options.batch_size, drop_remainder=True)
     lines = {
         split: document_lines(
             files, options.packing, options.holdout_every, held_out=split
@@ -129,21 +189,28 @@ def _packed_data(options, files, preprocessor, sentence_order):
         for split in (False, True)
     }
     # In Python: iterating the datasets above is about 30 times slower.
-    line_counts = split_line_counts(files, options.packing, options.holdout_every)
+    per_shard, held_out = shard_line_counts(
+        files, options.packing, options.holdout_every, share.count
+    )
     return PretrainingData(
-        train=train,
-        total_steps=_total_steps(options, per_pass),
+        train=_local_batches(streams),
+        total_steps=_total_steps(options, per_pass, share),
         validation=_held_out_batches(validation, options),
         held_out_lines=lines[True],
         train_lines=lines[False],
         unit="document",
-        line_counts=line_counts,
+        line_counts=(sum(per_shard), held_out),
+        local_lines=sum(per_shard[replica] for replica in share.local),
     )
 
 
-def _total_steps(options, per_pass):
-    """`steps`, or `epochs` passes of `per_pass` batches."""
-    total_steps = options.steps or (options.epochs or 1) * _count(per_pass)
+def _total_steps(options, per_pass, share):
+    """`steps`, or `epochs` passes of the batches of the replica with fewest
+    (`per_pass`: this process's replicas' batches of one pass)."""
+    if options.steps:
+        return options.steps
+    fewest = share.minimum(min(_count(batches) for batches in per_pass))
+    total_steps = (options.epochs or 1) * fewest
     if not total_steps:
         raise CorpusError("The corpus is too small for one batch; add text.")
     return total_steps

@@ -19,9 +19,9 @@ from helpers import (
 from albert_mlm import AlbertBackbone
 from albert_mlm.models.albert_pretrainer import AlbertPreTrainer
 from albert_mlm.training.checkpoints import checkpoint_path
-from albert_mlm.training.pretrain import _restore
 from albert_mlm.training.pretrain_options import PretrainOptions
 from albert_mlm.training.recipes import make_optimizer, resolved
+from albert_mlm.training.run_directory import restore_checkpoint
 from albert_mlm.training.schedules import WarmupPolynomialDecay
 
 # The choices each recipe makes when left to it, written out here rather than
@@ -210,7 +210,7 @@ def test_a_checkpoint_of_accumulated_steps_resumes(tmp_path):
 
     resumed = _regression(seed=1)
     resumed.compile(optimizer=make_optimizer(options, total_steps=10), loss="mse")
-    assert _restore(resumed, str(tmp_path)) == steps
+    assert restore_checkpoint(resumed, str(tmp_path)) == steps
     assert int(resumed.optimizer.iterations) == steps // accumulate
     for after, expected in zip(resumed.get_weights(), model.get_weights()):
         np.testing.assert_array_equal(after, expected)
