@@ -1,10 +1,11 @@
 """Data and model parallel training on virtual CPU devices.
 
-The device count is fixed when the framework starts, so each scenario runs in
-a fresh interpreter (this file as a script: `python tests/models/test_distribution.py
-OUT_DIR SCENARIO`) that writes the trained weights (`.npz`) and what it
-observed (`.json`) to `OUT_DIR`. The tests compare a distributed run with a
-one-device run of the same steps on the same data and seed.
+The device count is fixed when the framework starts, so the scenarios of each
+device count run in a fresh interpreter of their own (this file as a script:
+`python tests/models/test_distribution.py OUT_DIR DEVICES`), one after
+another, each writing its trained weights (`.npz`) and what it observed
+(`.json`) to `OUT_DIR`. The tests compare a distributed run with a one-device
+run of the same steps on the same data and seed.
 """
 
 import contextlib
@@ -13,6 +14,7 @@ import os
 import pathlib
 import subprocess
 import sys
+from typing import NamedTuple
 
 import keras
 import numpy as np
@@ -24,6 +26,10 @@ from albert_mlm import (
     AlbertMaskedLM,
     AlbertMaskedLMPreprocessor,
     AlbertTokenizer,
+)
+from albert_mlm.models.albert_pretrainer import (
+    SENTENCE_ORDER_CLASSES,
+    AlbertPreTrainer,
 )
 
 BACKEND = keras.backend.backend()
@@ -37,6 +43,8 @@ STEPS = EPOCHS * ROWS // BATCH_SIZE
 # The tiny backbone with one block per group, to compile faster: each block
 # still runs twice per pass, so shared weights are still shared.
 TRAINED_BACKBONE = {**TINY_BACKBONE, "num_inner_repetitions": 1}
+# Smaller still for the pretrainer's six runs: one block, run twice per pass.
+PRETRAINER_BACKBONE = {**TRAINED_BACKBONE, "num_layers": 2, "num_groups": 1}
 # Eleven strings: two full global batches of 4 and a remainder of 3.
 TEXTS = [
     "the quick brown fox jumped over the lazy dog.",
@@ -51,12 +59,34 @@ TEXTS = [
     "my brother cooks dinner on sundays.",
     "the sleepy cats are never busy.",
 ]
-# Scenario name: (distribution, device count, train on raw strings).
+
+
+class Scenario(NamedTuple):
+    """What one run trains, and where."""
+
+    task: type  # `AlbertMaskedLM` or `AlbertPreTrainer`.
+    distribution: str | None  # None (one device), "data" or "model".
+    devices: int
+    raw_strings: bool = False
+    gradient_accumulation_steps: int | None = None
+
+
+ACCUMULATED = 2  # Gradient accumulation steps: two updates in `STEPS`.
 SCENARIOS = {
-    "one_device": (None, 1, False),
-    "data_parallel": ("data", 2, False),
-    "model_parallel": ("model", 4, False),
-    "raw_strings": ("data", 2, True),
+    "one_device": Scenario(AlbertMaskedLM, None, 1),
+    "data_parallel": Scenario(AlbertMaskedLM, "data", 2),
+    "model_parallel": Scenario(AlbertMaskedLM, "model", 4),
+    "raw_strings": Scenario(AlbertMaskedLM, "data", 2, raw_strings=True),
+    "pretrainer_one_device": Scenario(AlbertPreTrainer, None, 1),
+    "pretrainer_data_parallel_2": Scenario(AlbertPreTrainer, "data", 2),
+    "pretrainer_data_parallel_4": Scenario(AlbertPreTrainer, "data", 4),
+    "pretrainer_model_parallel": Scenario(AlbertPreTrainer, "model", 4),
+    "pretrainer_accumulated_one_device": Scenario(
+        AlbertPreTrainer, None, 1, gradient_accumulation_steps=ACCUMULATED
+    ),
+    "pretrainer_accumulated_data_parallel": Scenario(
+        AlbertPreTrainer, "data", 2, gradient_accumulation_steps=ACCUMULATED
+    ),
 }
 BACKEND_SCENARIOS = {
     "jax": list(SCENARIOS),
@@ -105,14 +135,27 @@ def _integer_data():
     return x, labels, np.ones(labels.shape, "float32")
 
 
-class InputRecordingMaskedLM(AlbertMaskedLM):
+def _pretraining_data():
+    """`_integer_data` as sentence pairs: each row's second half is its second
+    segment, and each row has a sentence-order label (weight 1)."""
+    x, labels, weights = _integer_data()
+    lengths = x["padding_mask"].sum(axis=1, keepdims=True)
+    second = np.arange(SEQUENCE_LENGTH) >= lengths // 2
+    x["segment_ids"] = (second * x["padding_mask"]).astype("int32")
+    order = np.random.default_rng(1).integers(0, SENTENCE_ORDER_CLASSES, ROWS)
+    y = {"masked_lm": labels, "sentence_order": order.astype("int32")}
+    sample_weight = {"masked_lm": weights, "sentence_order": np.ones(ROWS, "float32")}
+    return x, y, sample_weight
+
+
+class _InputRecording:
     """Trains as usual, recording the part of each batch a device receives."""
 
     per_device_batches = []
 
     def train_step(self, *args):
         token_ids = args[-1][0]["token_ids"]
-        record = InputRecordingMaskedLM.per_device_batches.append
+        record = _InputRecording.per_device_batches.append
         if BACKEND == "jax":
             import jax
 
@@ -139,6 +182,20 @@ class InputRecordingMaskedLM(AlbertMaskedLM):
                 tf.int32,
             )
         return super().train_step(*args)
+
+
+class InputRecordingMaskedLM(_InputRecording, AlbertMaskedLM):
+    pass
+
+
+class InputRecordingPreTrainer(_InputRecording, AlbertPreTrainer):
+    pass
+
+
+INPUT_RECORDING = {
+    AlbertMaskedLM: InputRecordingMaskedLM,
+    AlbertPreTrainer: InputRecordingPreTrainer,
+}
 
 
 class _LossPerStep(keras.callbacks.Callback):
@@ -180,7 +237,10 @@ def _fit(model, raw_strings, callback):
     if raw_strings:
         model.fit(TEXTS, batch_size=BATCH_SIZE, callbacks=[callback], verbose=0)
         return
-    x, y, sample_weight = _integer_data()
+    if isinstance(model, AlbertPreTrainer):
+        x, y, sample_weight = _pretraining_data()
+    else:
+        x, y, sample_weight = _integer_data()
     model.fit(
         x,
         y,
@@ -193,9 +253,22 @@ def _fit(model, raw_strings, callback):
     )
 
 
-def _run_scenario(out_dir, name):
-    """Trains under the scenario's distribution; writes weights and findings."""
-    kind, devices, raw_strings = SCENARIOS[name]
+def _compile(model, scenario):
+    if scenario.task is AlbertPreTrainer:
+        # LAMB, as ALBERT's recipe trains.
+        optimizer = keras.optimizers.Lamb(
+            0.05, gradient_accumulation_steps=scenario.gradient_accumulation_steps
+        )
+    else:
+        # SGD, not Adam: its update is linear in the gradient, so float
+        # reduction-order noise stays as small in the weights.
+        optimizer = keras.optimizers.SGD(0.5, momentum=0.9)
+    model.compile(optimizer=optimizer)
+
+
+def _run_scenarios(out_dir, devices):
+    """Runs this backend's scenarios on `devices` devices, one after another."""
+    devices = int(devices)
     if BACKEND == "tensorflow":
         import tensorflow as tf
 
@@ -203,30 +276,42 @@ def _run_scenario(out_dir, name):
             tf.config.list_physical_devices("CPU")[0],
             [tf.config.LogicalDeviceConfiguration()] * devices,
         )
+    for name in BACKEND_SCENARIOS[BACKEND]:
+        if SCENARIOS[name].devices == devices:
+            _run_scenario(out_dir, name)
+
+
+def _run_scenario(out_dir, name):
+    """Trains under the scenario's distribution; writes weights and findings."""
+    scenario = SCENARIOS[name]
+    # Fresh layer names and seeds: each run starts as if it ran first.
+    keras.backend.clear_session()
     keras.utils.set_random_seed(SEED)
+    _InputRecording.per_device_batches = []
     losses = _LossPerStep()
     observed = {}
-    with _distribution_scope(kind, devices):
+    with _distribution_scope(scenario.distribution, scenario.devices):
         preprocessor = None
-        if raw_strings:
+        if scenario.raw_strings:
             preprocessor = AlbertMaskedLMPreprocessor(
                 AlbertTokenizer(str(VOCABULARY_PATH)),
                 sequence_length=SEQUENCE_LENGTH,
                 mask_selection_length=MASKS_PER_ROW,
             )
-        backbone = AlbertBackbone(**TRAINED_BACKBONE)
-        model = InputRecordingMaskedLM(backbone, preprocessor)
-        # SGD, not Adam: its update is linear in the gradient, so float
-        # reduction-order noise stays as small in the weights.
-        model.compile(optimizer=keras.optimizers.SGD(0.5, momentum=0.9))
+        if scenario.task is AlbertPreTrainer:
+            backbone = AlbertBackbone(**PRETRAINER_BACKBONE)
+        else:
+            backbone = AlbertBackbone(**TRAINED_BACKBONE)
+        model = INPUT_RECORDING[scenario.task](backbone, preprocessor)
+        _compile(model, scenario)
         initial = _weights(model.weights)
-        _fit(model, raw_strings, losses)
-        if raw_strings and BACKEND == "jax":
+        _fit(model, scenario.raw_strings, losses)
+        if scenario.raw_strings and BACKEND == "jax":
             try:
                 model.fit(TEXTS, batch_size=3, verbose=0)
             except ValueError as error:
                 observed["odd_batch_size_error"] = str(error)
-    if kind == "model":
+    if scenario.distribution == "model":
         observed["shardings"] = {
             v.path: [
                 list(v.value.sharding.spec),
@@ -236,7 +321,7 @@ def _run_scenario(out_dir, name):
             if len(v.shape) > 0
         }
     observed["losses"] = losses.losses
-    observed["per_device_batches"] = InputRecordingMaskedLM.per_device_batches
+    observed["per_device_batches"] = _InputRecording.per_device_batches
     out_dir = pathlib.Path(out_dir)
     np.savez(out_dir / f"{name}_initial.npz", **initial)
     np.savez(out_dir / f"{name}.npz", **_weights(model.weights))
@@ -248,20 +333,20 @@ def _run_scenario(out_dir, name):
 
 @pytest.fixture(scope="module")
 def scenarios(tmp_path_factory):
-    """This backend's scenarios, each run in a fresh interpreter, side by side."""
+    """This backend's scenarios, an interpreter per device count, side by side."""
     out_dir = tmp_path_factory.mktemp("distribution")
+    names = BACKEND_SCENARIOS[BACKEND]
     processes = {}
-    for name in BACKEND_SCENARIOS[BACKEND]:
-        devices = SCENARIOS[name][1]
+    for devices in sorted({SCENARIOS[name].devices for name in names}):
         # A tiny model trained a few steps: compiling fast beats fast code.
         xla_flags = (
             f"--xla_force_host_platform_device_count={devices} "
             "--xla_backend_optimization_level=0 "
             "--xla_llvm_disable_expensive_passes=true"
         )
-        with open(out_dir / f"{name}.log", "w") as log:
-            processes[name] = subprocess.Popen(
-                [sys.executable, __file__, str(out_dir), name],
+        with open(out_dir / f"devices_{devices}.log", "w") as log:
+            processes[devices] = subprocess.Popen(
+                [sys.executable, __file__, str(out_dir), str(devices)],
                 env={
                     **os.environ,
                     "KERAS_BACKEND": BACKEND,
@@ -277,24 +362,25 @@ def scenarios(tmp_path_factory):
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-    results = {}
     try:
-        for name, process in processes.items():
+        for devices, process in processes.items():
             returncode = process.wait(timeout=600)
-            log = (out_dir / f"{name}.log").read_text()
-            assert returncode == 0, f"scenario {name} failed:\n{log[-4000:]}"
-            results[name] = {
-                "weights": dict(np.load(out_dir / f"{name}.npz")),
-                "initial": dict(np.load(out_dir / f"{name}_initial.npz")),
-                **json.loads((out_dir / f"{name}.json").read_text()),
-            }
+            log = (out_dir / f"devices_{devices}.log").read_text()
+            assert returncode == 0, f"{devices} devices failed:\n{log[-4000:]}"
     finally:
         for process in processes.values():
             process.kill()
-    return results
+    return {
+        name: {
+            "weights": dict(np.load(out_dir / f"{name}.npz")),
+            "initial": dict(np.load(out_dir / f"{name}_initial.npz")),
+            **json.loads((out_dir / f"{name}.json").read_text()),
+        }
+        for name in names
+    }
 
 
-def _assert_same_training(distributed, reference):
+def _assert_same_training(distributed, reference, rtol=1e-4):
     """Same start, same per-step losses and end weights as one device."""
     assert len(reference["losses"]) == STEPS
     np.testing.assert_allclose(distributed["losses"], reference["losses"], rtol=1e-5)
@@ -304,10 +390,10 @@ def _assert_same_training(distributed, reference):
             distributed["initial"][path], reference["initial"][path], err_msg=path
         )
         np.testing.assert_allclose(
-            distributed["weights"][path], trained, rtol=1e-4, atol=1e-5, err_msg=path
+            distributed["weights"][path], trained, rtol=rtol, atol=1e-5, err_msg=path
         )
     # Training moved the weights far more than the tolerance above.
-    kernel = "group_1_inner_layer_0/output_dense/kernel"
+    kernel = "group_0_inner_layer_0/output_dense/kernel"
     moved = reference["weights"][kernel] - reference["initial"][kernel]
     assert np.abs(moved).max() > 1e-3
 
@@ -407,6 +493,54 @@ def test_mirrored_strategy_fit_on_raw_strings_splits_every_batch(scenarios):
     )
 
 
+def _assert_same_pretraining(distributed, reference):
+    """`_assert_same_training` of pretrainers: every weight within 1e-5."""
+    _assert_same_training(distributed, reference, rtol=0)
+    # LAMB moved every weight, the sentence-order head's included, far more.
+    for path, trained in reference["weights"].items():
+        moved = np.abs(trained - reference["initial"][path]).max()
+        assert moved > 1e-3, path
+
+
+@jax_only
+@pytest.mark.parametrize("devices", [2, 4])
+def test_pretrainer_data_parallel_matches_one_device(scenarios, devices):
+    distributed = scenarios[f"pretrainer_data_parallel_{devices}"]
+    _assert_same_pretraining(distributed, scenarios["pretrainer_one_device"])
+    # Each device receives its share of every global batch of 4.
+    assert distributed["per_device_batches"] == [
+        [devices, [BATCH_SIZE // devices, SEQUENCE_LENGTH]]
+    ]
+
+
+@jax_only
+def test_pretrainer_gradient_accumulation_matches_one_device(scenarios):
+    reference = scenarios["pretrainer_accumulated_one_device"]
+    distributed = scenarios["pretrainer_accumulated_data_parallel"]
+    _assert_same_pretraining(distributed, reference)
+    assert distributed["per_device_batches"] == [[2, [2, SEQUENCE_LENGTH]]]
+    # Accumulating took effect: two updates, not the four of the other runs.
+    unaccumulated = scenarios["pretrainer_one_device"]["weights"]
+    assert any(
+        np.abs(trained - unaccumulated[path]).max() > 1e-3
+        for path, trained in reference["weights"].items()
+    )
+
+
+@jax_only
+def test_pretrainer_model_parallel_matches_one_device(scenarios):
+    distributed = scenarios["pretrainer_model_parallel"]
+    _assert_same_pretraining(distributed, scenarios["pretrainer_one_device"])
+    assert distributed["per_device_batches"] == [[4, [2, SEQUENCE_LENGTH]]]
+    # The layout map's kernels, and LAMB's two slots of each, are split.
+    split = [
+        path for path, (spec, _) in distributed["shardings"].items() if "model" in spec
+    ]
+    expected = 2 + 4 * PRETRAINER_BACKBONE["num_groups"]
+    assert len([path for path in split if path in distributed["weights"]]) == expected
+    assert len(split) == 3 * expected
+
+
 @torch_only
 @pytest.mark.parametrize("kind", ["data", "model"])
 def test_torch_refuses_to_build_under_a_distribution(kind):
@@ -432,4 +566,4 @@ def test_torch_refuses_to_build_under_a_distribution(kind):
 
 
 if __name__ == "__main__":
-    _run_scenario(*sys.argv[1:])
+    _run_scenarios(*sys.argv[1:])
