@@ -284,3 +284,29 @@ def weights_digest(model):
     for weight in model.get_weights():
         digest.update(np.ascontiguousarray(weight).tobytes())
     return digest.hexdigest()[:16]
+
+
+def require_shardable(config, layout):
+    """Refuses a backbone (its `config` dict) whose weights
+    `AlbertBackbone.get_layout_map` cannot split evenly over this layout's
+    mesh: the model axis splits the vocabulary, the heads, the hidden and
+    the feed-forward sizes; the batch axis splits the embedding and the
+    hidden sizes."""
+    if layout.model_parallel == 1:
+        return
+    axes = {"model": layout.model_parallel, "batch": layout.replicas}
+    dimensions = [
+        ("vocabulary_size", "model"),
+        ("num_heads", "model"),
+        ("hidden_dim", "model"),
+        ("intermediate_dim", "model"),
+        ("embedding_dim", "batch"),
+        ("hidden_dim", "batch"),
+    ]
+    for name, axis in dimensions:
+        if config[name] % axes[axis]:
+            raise PretrainError(
+                f"--model-parallel {layout.model_parallel}: the model's "
+                f"{name} ({config[name]}) must be a multiple of the {axis} "
+                f"axis of the device mesh ({axes[axis]} devices)."
+            )

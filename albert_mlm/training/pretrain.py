@@ -47,6 +47,7 @@ from albert_mlm.training.checkpoints import (
     latest_checkpoint,
 )
 from albert_mlm.training.devices import (
+    require_shardable,
     single_device_copy,
     start_devices,
     weights_digest,
@@ -73,6 +74,7 @@ from albert_mlm.training.run_directory import (
     require_shared_directory,
     restore_checkpoint,
     run_metadata,
+    saved_backbone_config,
 )
 from albert_mlm.training.training_curve import plot_training_curve
 
@@ -182,6 +184,7 @@ def _shared_model(options, files, log, layout):
             _save_untrained(build_model(options, files, log), options.out)
     layout.barrier("albert_mlm: the untrained model is saved")
     require_shared_directory(options.out)
+    require_shardable(saved_backbone_config(options.out), layout)
     # Equal initial values on every process (the saved weights replace them).
     keras.utils.set_random_seed(options.seed)
     with layout.scope():

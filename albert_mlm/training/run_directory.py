@@ -70,6 +70,12 @@ def require_shared_directory(out):
         )
 
 
+def saved_backbone_config(out):
+    """The `AlbertBackbone` arguments of the model saved in `out`."""
+    with open(os.path.join(out, "config.json"), encoding="utf-8") as file:
+        return json.load(file)["config"]
+
+
 def record_options(options, total_steps, replicas):
     """Writes `pretraining.json`: the options, the warm-up's steps and the
     data-parallel replicas (which the batches depend on) included."""

@@ -309,3 +309,39 @@ def test_mirrored_strategy_pretrains_as_one_device_on_the_same_batches(
     # here after 6 LAMB steps; JAX, which averages over the global batch,
     # stays within 1e-5 of one device).
     assert measured["difference"] < 2e-2
+
+
+@jax_only
+@pytest.mark.extended
+def test_model_parallel_pretraining_records_its_mesh(corpus, tmp_path):
+    corpus = documents_corpus(corpus, tmp_path)
+    out = tmp_path / "out"
+    result = run_cli(
+        *_arguments(corpus, out, "--virtual-devices", "4", "--model-parallel", "2")
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    layout = json.loads((out / "metadata.json").read_text())["pretraining"]["layout"]
+    assert layout == {
+        "backend": "jax", "devices": 4, "processes": 1, "replicas": 2,
+        "model_parallel": 2,
+    }  # fmt: skip
+
+
+@jax_only
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (("--virtual-devices", "4", "--model-parallel", "4"),
+         "--model-parallel 4: the model's num_heads (2) must be a multiple of the "
+         "model axis"),
+        (("--virtual-devices", "2", "--model-parallel", "3"),
+         "--model-parallel 3 must divide the 2 devices"),
+    ],
+    ids=["heads", "devices"],
+)  # fmt: skip
+def test_a_model_the_mesh_cannot_split_is_refused(corpus, tmp_path, extra, message):
+    corpus = documents_corpus(corpus, tmp_path)
+    result = run_cli(*_arguments(corpus, tmp_path / "out", "--batch-size", "4", *extra))
+    assert result.returncode != 0
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
