@@ -131,7 +131,7 @@ def _line_data(options, files, preprocessor, share):
         per_pass.append(batches)
         shares.append(lines)
     validation = masked_texts(
-        held_out_lines.batch(options.batch_size, drop_remainder=not whole),
+        held_out_lines.batch(options.batch_size),
         preprocessor,
         options.seed + 1,
     )
@@ -139,7 +139,7 @@ def _line_data(options, files, preprocessor, share):
     return PretrainingData(
         train=_local_batches(streams),
         total_steps=_total_steps(options, per_pass, share),
-        validation=_held_out_batches(validation, options),
+        validation=_held_out_batches(validation, options, len(share.local)),
         held_out_lines=held_out_lines,
         train_lines=train_lines,
         unit="line",
@@ -165,7 +165,7 @@ def _packed_data(options, files, preprocessor, sentence_order, share):
             **settings,
         )
 
-    batch_size, whole = share.batch_size(options), share.count == 1
+    batch_size = share.batch_size(options)
     streams, per_pass = [], []
     for replica in share.local:
         shard = (replica, share.count)
@@ -177,7 +177,7 @@ def _packed_data(options, files, preprocessor, sentence_order, share):
         )
         per_pass.append(packed(shard=shard).batch(batch_size, drop_remainder=True))
     validation = masked_pairs(
-        packed(held_out=True).batch(options.batch_size, drop_remainder=not whole),
+        packed(held_out=True).batch(options.batch_size),
         preprocessor,
         options.seed + 1,
         sentence_order,
@@ -195,7 +195,7 @@ def _packed_data(options, files, preprocessor, sentence_order, share):
     return PretrainingData(
         train=_local_batches(streams),
         total_steps=_total_steps(options, per_pass, share),
-        validation=_held_out_batches(validation, options),
+        validation=_held_out_batches(validation, options, len(share.local)),
         held_out_lines=lines[True],
         train_lines=lines[False],
         unit="document",
@@ -216,10 +216,22 @@ def _total_steps(options, per_pass, share):
     return total_steps
 
 
-def _held_out_batches(validation, options):
-    """The first `evaluation_batches` of `validation`, cached, of known length."""
+def _held_out_batches(validation, options, local_replicas=1):
+    """The first `evaluation_batches` of `validation`, cached, of known
+    length; each cut to a multiple of the `local_replicas` it is split over
+    (every process evaluates the whole held-out batch)."""
     import tensorflow as tf
 
+    if local_replicas > 1:
+
+        def whole_shares(*batch):
+            rows = tf.shape(tf.nest.flatten(batch)[0])[0]
+            kept = rows // local_replicas * local_replicas
+            return tf.nest.map_structure(lambda tensor: tensor[:kept], batch)
+
+        validation = validation.map(whole_shares).filter(
+            lambda *batch: tf.shape(tf.nest.flatten(batch)[0])[0] > 0
+        )
     validation = validation.take(options.evaluation_batches).cache()
     held_out_batches = _count(validation)  # Also fills the cache.
     if not held_out_batches:
