@@ -12,8 +12,15 @@ Files are read line by line (`tf.data.TextLineDataset`), never whole; every
 """
 
 import codecs
-import glob
 import os
+
+from albert_mlm.datasets.corpus_storage import (
+    expand,
+    is_directory,
+    is_file,
+    open_text,
+    size,
+)
 
 _NUL = b"\x00"
 
@@ -23,22 +30,23 @@ class CorpusError(ValueError):
 
 
 def corpus_files(patterns):
-    """Expand file names and glob patterns; every match must be a non-empty
-    UTF-8 text file (checked by reading it once, in blocks)."""
+    """Expand file names and glob patterns (local, or any `tf.io.gfile`
+    filesystem: `gs://...`); every match must be a non-empty UTF-8 text
+    file (checked by reading it once, in blocks)."""
     files = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        matches = expand(pattern)
         if not matches:
             raise CorpusError(f"No corpus file matches {pattern!r}.")
         for path in matches:
-            if os.path.isdir(path):
+            if is_directory(path):
                 raise CorpusError(
                     f"Corpus path {path!r} is a directory; pass the text files "
                     f"in it, e.g. {os.path.join(path, '*.txt')!r}."
                 )
-            if not os.path.isfile(path):
+            if not is_file(path):
                 raise CorpusError(f"Corpus file {path!r} does not exist.")
-            if os.path.getsize(path) == 0:
+            if size(path) == 0:
                 raise CorpusError(f"Corpus file {path!r} is empty.")
             check_utf8_text(path)
             files.append(path)
@@ -50,7 +58,7 @@ def check_utf8_text(path, block_size=1 << 20):
     read on, its bytes would silently become replacement characters."""
     decoder = codecs.getincrementaldecoder("utf-8")()
     offset = 0
-    with open(path, "rb") as file:
+    with open_text(path, "rb") as file:
         while block := file.read(block_size):
             if _NUL in block:
                 raise CorpusError(
@@ -78,7 +86,7 @@ def check_utf8_text(path, block_size=1 << 20):
 def iterate_lines(files):
     """Stripped non-empty lines of `files`, one at a time."""
     for path in files:
-        with open(path, encoding="utf-8") as file:
+        with open_text(path) as file:
             for line in file:
                 line = line.strip()
                 if line:

@@ -19,6 +19,7 @@ from collections import namedtuple
 
 from albert_mlm.argument_checks import require_choice, require_positive_int
 from albert_mlm.datasets.corpus import corpus_files
+from albert_mlm.datasets.corpus_storage import open_text
 
 DOCUMENT_FORMATS = ("documents", "lines")
 
@@ -50,7 +51,7 @@ def _line_groups(files):
             yield document.decode("utf-8").splitlines()
         return
     for path in files:
-        with open(path, encoding="utf-8") as file:
+        with open_text(path) as file:
             yield file
 
 

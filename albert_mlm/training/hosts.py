@@ -22,6 +22,7 @@ import os
 import socket
 import time
 
+from albert_mlm.datasets.corpus_storage import size
 from albert_mlm.training.pretraining_model import PretrainError
 
 ENVIRONMENT_VARIABLES = {
@@ -126,9 +127,7 @@ def settings_digest(options, files):
     processes of one run must agree on it."""
     settings = dataclasses.asdict(options)
     settings.pop("process_id")
-    settings["corpus_files"] = [
-        (os.path.basename(path), os.path.getsize(path)) for path in files
-    ]
+    settings["corpus_files"] = [(os.path.basename(path), size(path)) for path in files]
     text = json.dumps(settings, sort_keys=True, default=str)
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:7], "big")
 
