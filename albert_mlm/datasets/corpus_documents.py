@@ -113,36 +113,46 @@ def split_line_counts(files, document_format, holdout_every):
     >>> split_line_counts([str(corpus)], "documents", 2)
     (1, 3)
     """
-    per_shard, held_out = shard_line_counts(files, document_format, holdout_every, 1)
-    return per_shard[0], held_out
+    counts = shard_line_counts(files, document_format, holdout_every, 1)
+    return counts.per_shard[0], counts.held_out
+
+
+ShardLineCounts = namedtuple("ShardLineCounts", ["per_shard", "held_out", "documents"])
+"""The training lines of each shard, the held-out lines, and the documents."""
 
 
 def shard_line_counts(files, document_format, holdout_every, shards):
-    """`(per_shard, held_out)`: the training lines of each of `shards`
-    shards (as `split_documents` deals the training documents out), and the
-    held-out lines, counted in one pass over the files.
+    """The training lines of each of `shards` shards (as `split_documents`
+    deals the training documents out), the held-out lines and the documents,
+    counted in one pass over the files; warns as `check_document_format`
+    does about a corpus that looks like the other format.
 
     Example:
     >>> import pathlib, tempfile
     >>> corpus = pathlib.Path(tempfile.mkdtemp()) / "corpus.txt"
     >>> _ = corpus.write_text("Zero.\\n\\nOne.\\nTwo.\\n\\nThree.\\n")
     >>> shard_line_counts([str(corpus)], "documents", 3, shards=2)
-    ([2, 1], 1)
+    ShardLineCounts(per_shard=[2, 1], held_out=1, documents=3)
     """
     require_choice("document_format", document_format, DOCUMENT_FORMATS)
     require_positive_int("holdout_every", holdout_every)
     require_positive_int("shards", shards)
-    per_shard, held_out = [0] * shards, 0
-    number, last_document = -1, None
-    sentences = document_sentences(checked_files(files), document_format)
-    for _, document, is_held_out in _marked(sentences, holdout_every):
+    per_shard, held_out, documents = [0] * shards, 0, 0
+    number, last_training, last = -1, None, None
+    files = checked_files(files)
+    marked = _marked(document_sentences(files, document_format), holdout_every)
+    for _, document, is_held_out in marked:
+        documents += document != last
+        last = document
         if is_held_out:
             held_out += 1
             continue
-        if document != last_document:
-            number, last_document = number + 1, document
+        if document != last_training:
+            number, last_training = number + 1, document
         per_shard[number % shards] += 1
-    return per_shard, held_out
+    count = DocumentCount(documents, sum(per_shard) + held_out)
+    warn_about_format(files, document_format, count, stacklevel=3)
+    return ShardLineCounts(per_shard, held_out, documents)
 
 
 def document_lines(files, document_format, holdout_every, held_out):
@@ -201,6 +211,15 @@ def check_document_format(files, document_format="documents"):
         sentences += 1
         documents += document != last_document
         last_document = document
+    count = DocumentCount(documents, sentences)
+    warn_about_format(files, document_format, count, stacklevel=3)
+    return count
+
+
+def warn_about_format(files, document_format, count, stacklevel=2):
+    """Warns when a corpus read as `"documents"` has no blank line: each
+    file is then one document, and sentence-order pairs join unrelated lines."""
+    documents, sentences = count
     no_blank_line = documents <= len(files) and sentences > documents
     if document_format == "documents" and no_blank_line:
         warnings.warn(
@@ -209,6 +228,5 @@ def check_document_format(files, document_format="documents"):
             f"({sentences} sentences in {documents} documents), so sentence-order "
             "pairs join unrelated lines. For one document per line, pass "
             "document_format='lines'.",
-            stacklevel=2,
+            stacklevel=stacklevel,
         )
-    return DocumentCount(documents, sentences)

@@ -33,7 +33,6 @@ import time
 import keras
 
 from albert_mlm.datasets.corpus import corpus_files
-from albert_mlm.datasets.corpus_documents import check_document_format
 from albert_mlm.presets.saving import save_task
 from albert_mlm.training.checkpoints import (
     CheckpointWriter,
@@ -127,8 +126,6 @@ def pretrain(options, log=print):
     require_same_settings(layout, options, files)
     if not layout.is_chief:
         log = _process_log(layout.process_index, log)
-    if options.packing == "documents" and layout.is_chief:
-        check_document_format(files)  # Warns about a likely wrong format.
     masked_lm = _shared_model(options, files, log, layout)
     backbone = masked_lm.backbone
     log(

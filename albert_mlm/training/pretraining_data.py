@@ -189,7 +189,8 @@ def _packed_data(options, files, preprocessor, sentence_order, share):
         for split in (False, True)
     }
     # In Python: iterating the datasets above is about 30 times slower.
-    per_shard, held_out = shard_line_counts(
+    # Also warns about a corpus that looks like the other format.
+    per_shard, held_out, _ = shard_line_counts(
         files, options.packing, options.holdout_every, share.count
     )
     return PretrainingData(
