@@ -35,7 +35,10 @@ tensorflow/tensorflow#72388): use JAX across hosts until it can.
         KERAS_BACKEND=tensorflow python examples/distributed_training.py corpus.txt
 
 Each host reads all the files; Keras hands each device its share of every
-batch. The shuffle is seeded so that every host sees the same order.
+batch. The shuffle is seeded so that every host sees the same order. For
+ALBERT's pretraining recipe, `albert-mlm pretrain` takes the same options and
+has each host read only its share of the corpus, checkpoint and resume
+(docs/pretraining_at_scale.md).
 """
 
 import argparse
