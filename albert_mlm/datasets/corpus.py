@@ -20,9 +20,12 @@ from albert_mlm.datasets.corpus_storage import (
     is_file,
     open_text,
     size,
+    version,
 )
 
 _NUL = b"\x00"
+# The files found UTF-8 text, with the version (size, time) that was read.
+_checked = {}
 
 
 class CorpusError(ValueError):
@@ -48,7 +51,9 @@ def corpus_files(patterns):
                 raise CorpusError(f"Corpus file {path!r} does not exist.")
             if size(path) == 0:
                 raise CorpusError(f"Corpus file {path!r} is empty.")
-            check_utf8_text(path)
+            if _checked.get(path) != version(path):  # Read once, not per use.
+                check_utf8_text(path)
+                _checked[path] = version(path)
             files.append(path)
     return files
 

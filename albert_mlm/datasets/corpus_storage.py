@@ -55,6 +55,15 @@ def size(path):
     return _gfile().stat(path).length if _remote(path) else os.path.getsize(path)
 
 
+def version(path):
+    """What changes when the file does: its size and modification time."""
+    if _remote(path):
+        stat = _gfile().stat(path)
+        return stat.length, stat.mtime_nsec
+    stat = os.stat(path)
+    return stat.st_size, stat.st_mtime_ns
+
+
 def open_text(path, mode="r"):
     """The file opened for reading: UTF-8 text lines, or bytes with "rb"."""
     if _remote(path):
