@@ -350,3 +350,18 @@ def test_a_model_the_mesh_cannot_split_is_refused(corpus, tmp_path, extra, messa
     assert result.returncode != 0
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+
+
+@pytest.mark.skipif(BACKEND != "tensorflow", reason="one backend shows the check")
+def test_resuming_on_another_replica_count_is_refused_by_name(corpus, tmp_path):
+    corpus, out = documents_corpus(corpus, tmp_path), tmp_path / "out"
+    # Stopped at its first log row: the checkpoint is kept for --resume.
+    stopped = run_cli(*_arguments(corpus, out, "--max-minutes", "0.0001"))
+    assert stopped.returncode == 0, stopped.stderr[-3000:]
+    assert (out / "checkpoints").is_dir()
+    resumed = run_cli(*_arguments(corpus, out, "--resume", "--virtual-devices", "2"))
+    assert resumed.returncode != 0
+    assert "trained on 1 data-parallel replica(s), this one has 2" in resumed.stderr
+    assert len(resumed.stderr.strip().splitlines()) == 1, resumed.stderr
+    # The refusal left the checkpoint in place.
+    assert (out / "checkpoints").is_dir()
