@@ -30,13 +30,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 import numpy as np
 from measuring import cpu_seconds, peak_rss_mib, throughput, time_calls
 from model_configuration import REPO_ROOT
-from orchestration import package_version
+from run_records import run_setup, shown, write_report
 from shared_inputs import make_strings
 from transformers_export import write_transformers_checkpoint
 
@@ -241,18 +240,15 @@ def run_benchmark(args):
             agreement = np.mean([a == b for a, b in zip(ours, theirs)])
             results[backend]["top1_agreement_with_transformers"] = float(agreement)
     words = [len(text.split()) for text in masked]
-    setup = {
-        "preset": PRESET,
-        "sequence_length": SEQUENCE_LENGTH,
-        "words_per_text": [min(words), max(words)],
-        "top_k": TOP_K,
+    setup = run_setup(
+        KERAS_PACKAGES,
+        preset=PRESET,
+        sequence_length=SEQUENCE_LENGTH,
+        words_per_text=[min(words), max(words)],
+        top_k=TOP_K,
         **{key: getattr(args, key) for key in ("texts", "batch_size", "threads")},
         **{key: getattr(args, key) for key in ("repeats", "reference_python")},
-        "cpu_count": os.cpu_count(),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "packages": {name: package_version(name) for name in KERAS_PACKAGES},
-        "command": [Path(sys.executable).name, *sys.argv],
-    }
+    )
     return {"setup": setup, "results": results}
 
 
@@ -275,11 +271,11 @@ def print_table(report):
             if "other_processes_cores" in rate
         ]
         cells = (
-            _shown(fill["per_second"], ".1f"),
-            _shown(fill["first_call_seconds"], ".1f"),
-            _shown(score.get("per_second"), ".1f"),
-            _shown(result.get("score_pieces_per_second"), ",.0f"),
-            _shown(result.get("top1_agreement_with_transformers"), ".1%"),
+            shown(fill["per_second"], ".1f"),
+            shown(fill["first_call_seconds"], ".1f"),
+            shown(score.get("per_second"), ".1f"),
+            shown(result.get("score_pieces_per_second"), ",.0f"),
+            shown(result.get("top1_agreement_with_transformers"), ".1%"),
             " / ".join(others) or "-",
         )
         print(f"| {label} | " + " | ".join(cells) + " |")
@@ -292,10 +288,6 @@ def print_table(report):
     )
 
 
-def _shown(value, spec):
-    return "-" if value is None else format(value, spec)
-
-
 def main():
     args = parse_args()
     if args.worker:
@@ -303,9 +295,7 @@ def main():
         return
     report = run_benchmark(args)
     print_table(report)
-    if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nwrote {args.out}")
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

@@ -55,13 +55,12 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 from inference_throughput import PRESET
 from measuring import cpu_seconds, peak_rss_mib, throughput, time_calls
 from model_configuration import REPO_ROOT
-from orchestration import package_version
+from run_records import run_setup, shown, write_report
 from scaling_estimate import (
     ASSUMED_DEVICE,
     base_configs,
@@ -376,18 +375,15 @@ def run_benchmark(args):
                     rate["pipelines_needed"] = pipelines_needed(tokens, length, packing)
                 feeding.append(rate)
             results[str(length)] = {**runs, "cores_per_model": feeding}
-    setup = {
-        "corpus": args.corpus,
-        "corpus_mib": Path(args.corpus).stat().st_size / 2**20,
-        "preset": PRESET,
+    setup = run_setup(
+        ("tensorflow", "keras"),
+        corpus=args.corpus,
+        corpus_mib=Path(args.corpus).stat().st_size / 2**20,
+        preset=PRESET,
         **{key: getattr(args, key) for key in ("batch_size", "span_tokens")},
-        "repeats": args.repeats,
-        "keras_backend": os.environ.get("KERAS_BACKEND", "tensorflow"),
-        "cpu_count": os.cpu_count(),
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "packages": {name: package_version(name) for name in ("tensorflow", "keras")},
-        "command": [Path(sys.executable).name, *sys.argv],
-    }
+        repeats=args.repeats,
+        keras_backend=os.environ.get("KERAS_BACKEND", "tensorflow"),
+    )
     return {"setup": setup, "results": results}
 
 
@@ -425,8 +421,8 @@ def print_table(report):
             cells = (
                 rate["model"],
                 f"{rate['tokens_per_second'] / int(length):,.1f}",
-                _shown(rate.get("cores_needed"), ".3g"),
-                _shown(rate.get("pipelines_needed"), "d"),
+                shown(rate.get("cores_needed"), ".3g"),
+                shown(rate.get("pipelines_needed"), "d"),
             )
             print(f"| {length} | " + " | ".join(cells) + " |")
     for length, runs in report["results"].items():
@@ -440,10 +436,6 @@ def print_table(report):
             )
 
 
-def _shown(value, spec):
-    return "-" if value is None else format(value, spec)
-
-
 def main():
     args = parse_args()
     if args.worker:
@@ -451,9 +443,7 @@ def main():
         return
     report = run_benchmark(args)
     print_table(report)
-    if args.out:
-        Path(args.out).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nwrote {args.out}")
+    write_report(report, args.out)
 
 
 if __name__ == "__main__":

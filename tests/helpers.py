@@ -286,6 +286,25 @@ def pretrain_args(corpus, out, *extra):
     )  # fmt: skip
 
 
+def sentence_documents(path, documents=30, sentences_per_document=4):
+    """Writes `documents` documents of distinct generated sentences, a blank
+    line between them, to `path`; returns `path`."""
+    sentences = [
+        f"{subject} {verb} {obj}."
+        for subject in CORPUS_SUBJECTS
+        for verb in CORPUS_VERBS
+        for obj in CORPUS_OBJECTS
+    ]
+    size = sentences_per_document
+    path.write_text(
+        "\n\n".join(
+            "\n".join(sentences[i : i + size]) for i in range(0, documents * size, size)
+        )
+        + "\n"
+    )
+    return path
+
+
 def documents_corpus(corpus, directory):
     """`corpus` as documents of five lines, a blank line between them (what
     ALBERT's recipe packs), written into `directory`."""

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import CORPUS_OBJECTS, CORPUS_SUBJECTS, CORPUS_VERBS, tool_module
+from helpers import (
+    sentence_documents,
+    tool_module,
+)
 
 SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks/input_pipeline.py"
 
@@ -94,15 +97,7 @@ def tiny_report(tmp_path_factory):
     """The JSON and stdout of a `--tiny` run on a corpus of 30 documents of
     four sentences each."""
     directory = tmp_path_factory.mktemp("input_pipeline")
-    corpus = directory / "train.txt"
-    sentences = [
-        f"{subject} {verb} {obj}."
-        for subject in CORPUS_SUBJECTS
-        for verb in CORPUS_VERBS
-        for obj in CORPUS_OBJECTS
-    ]
-    documents = ["\n".join(sentences[i : i + 4]) for i in range(0, 120, 4)]
-    corpus.write_text("\n\n".join(documents) + "\n")
+    corpus = sentence_documents(directory / "train.txt")
     out = directory / "input_pipeline.json"
     completed = subprocess.run(
         [sys.executable, str(SCRIPT), "--tiny", "--corpus", str(corpus)]
