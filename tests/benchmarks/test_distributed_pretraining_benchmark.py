@@ -206,6 +206,7 @@ def _real_tokens(settings, replicas, steps):
     return counts
 
 
+@pytest.mark.extended  # Minutes: it starts every layout's runs.
 def test_tiny_run_times_every_layout(benchmark, tiny_report):
     report, stdout = tiny_report
     [result] = report["results"]
