@@ -84,7 +84,21 @@ def _arrays(path):
 # === A pretraining run killed mid-epoch ===
 
 
-@pytest.mark.parametrize("recipe", [(), ("--recipe", "albert")], ids=["line", "albert"])
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        # The checkpoint code is the recipes' own; one suite runs `line`.
+        pytest.param(
+            (),
+            marks=pytest.mark.skipif(
+                keras.backend.backend() != "tensorflow",
+                reason="the albert recipe covers this backend",
+            ),
+        ),
+        ("--recipe", "albert"),
+    ],
+    ids=["line", "albert"],
+)
 def test_killed_pretraining_resumes_to_the_uninterrupted_weights(
     corpus, tmp_path, recipe
 ):
