@@ -26,13 +26,11 @@ installed. This file is the entry point; each part of the benchmark is a
 module beside it (see benchmarks/README.md).
 """
 
-import json
-from pathlib import Path
-
 from command_line import parse_args
 from device_suite import run_suite, run_suite_worker
 from orchestration import run_benchmark
 from report import print_report
+from run_records import write_report
 from workers import WORKERS, run_worker
 
 
@@ -49,9 +47,7 @@ def main():
         return
     report = run_benchmark(args)
     print_report(report)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nwrote {args.json}")
+    write_report(report, args.json)
 
 
 if __name__ == "__main__":

@@ -60,7 +60,7 @@ from pathlib import Path
 from inference_throughput import PRESET
 from measuring import cpu_seconds, peak_rss_mib, throughput, time_calls
 from model_configuration import REPO_ROOT
-from run_records import run_setup, shown, write_report
+from run_records import run_script, run_setup, shown
 from scaling_estimate import (
     ASSUMED_DEVICE,
     base_configs,
@@ -437,13 +437,7 @@ def print_table(report):
 
 
 def main():
-    args = parse_args()
-    if args.worker:
-        run_worker(args)
-        return
-    report = run_benchmark(args)
-    print_table(report)
-    write_report(report, args.out)
+    run_script(parse_args(), run_worker, run_benchmark, print_table)
 
 
 if __name__ == "__main__":

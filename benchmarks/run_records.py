@@ -36,3 +36,14 @@ def write_report(report, out):
     if out:
         Path(out).write_text(json.dumps(report, indent=2) + "\n")
         print(f"\nwrote {out}")
+
+
+def run_script(args, run_worker, run_benchmark, print_table):
+    """A benchmark script's `main`: a worker's part, or the whole benchmark
+    printed as a table and written to `args.out`."""
+    if args.worker:
+        run_worker(args)
+        return
+    report = run_benchmark(args)
+    print_table(report)
+    write_report(report, args.out)

@@ -31,7 +31,6 @@ estimated beside it.
 """
 
 import argparse
-import json
 import math
 import sys
 from pathlib import Path
@@ -39,6 +38,7 @@ from types import SimpleNamespace
 
 from model_configuration import PUBLISHED_VOCABULARY_SIZE, model_config
 from model_flops import forward_flops_per_token
+from run_records import write_report
 from shared_inputs import MASK_SELECTION_RATE
 
 # ALBERT-base's pretraining (Lan et al., 2019): steps, global batch, length.
@@ -264,9 +264,7 @@ def main():
     }
     report = estimate(device, interconnect, args.devices)
     print_report(report)
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2) + "\n")
-        print(f"\nwrote {args.json}")
+    write_report(report, args.json)
 
 
 if __name__ == "__main__":
