@@ -20,6 +20,7 @@ _EXPORTS = {
     "AlbertMaskedLMPreprocessor": "albert_mlm.text.albert_masked_lm_preprocessor",
     "AlbertPreTrainer": "albert_mlm.models.albert_pretrainer",
     "AlbertTokenizer": "albert_mlm.text.albert_tokenizer",
+    "upload_preset": "albert_mlm.presets.upload",
 }
 
 __all__ = [*_EXPORTS, "__version__"]

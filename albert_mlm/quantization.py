@@ -35,3 +35,16 @@ def quantized_policy_map(roots, default_policy):
         for layer in quantized_layers(root):
             policy_map[layer.path] = layer.dtype_policy
     return policy_map
+
+
+def quantized_head_config(task):
+    """`{"dtype": serialized policy map}` once `quantize` has changed layers
+    of `task` outside its backbone (its heads), else `{}`: the entry a
+    task's config needs to rebuild them quantized."""
+    import keras
+
+    heads = [layer for layer in task.layers if layer is not task.backbone]
+    policy_map = quantized_policy_map(heads, task.backbone.dtype_policy)
+    if not len(policy_map):
+        return {}
+    return {"dtype": keras.dtype_policies.serialize(policy_map)}

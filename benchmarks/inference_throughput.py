@@ -15,9 +15,10 @@ Each implementation runs in its own subprocess with `--threads` threads:
 as eager PyTorch; TensorFlow tokenizes on every backend), `torch.set_num_threads`,
 and CPU affinity when the machine has more CPUs (JAX sizes its pool from it).
 The first Keras worker writes the transformers checkpoint
-(`transformers_export`); the pipeline runs under `--reference-python`, and is
-skipped without one. Each rate also records the CPU cores other processes
-used during its timed calls (from /proc/stat), since a busy machine skews it.
+(`AlbertMaskedLM.export_to_transformers`); the pipeline runs under
+`--reference-python`, and is skipped without one. Each rate also records the
+CPU cores other processes used during its timed calls (from /proc/stat),
+since a busy machine skews it.
 
     python benchmarks/inference_throughput.py --backend all \\
         --reference-python /work/refenv/bin/python --out inference.json
@@ -37,7 +38,6 @@ from measuring import cpu_seconds, peak_rss_mib, throughput, time_calls
 from model_configuration import REPO_ROOT
 from run_records import run_script, run_setup, shown
 from shared_inputs import make_strings
-from transformers_export import write_transformers_checkpoint
 
 BACKENDS = ("tensorflow", "jax", "torch")
 PRESET = "albert_tiny_en_uncased"
@@ -130,9 +130,7 @@ def run_keras(args, workdir, texts):
     )
     pieces = sum(result["num_pieces"] for result in scores)
     if args.reference_python and not (workdir / CHECKPOINT).exists():
-        write_transformers_checkpoint(
-            masked_lm, PRESET_VOCABULARY_FILE, workdir / CHECKPOINT
-        )
+        masked_lm.export_to_transformers(str(workdir / CHECKPOINT))
     return {
         "fill_mask_texts": fill,
         "score_texts": score,

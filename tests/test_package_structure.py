@@ -58,7 +58,8 @@ def test_no_import_cycle(module):
 # (`albert_mlm`, which imports its classes lazily and which the command line
 # uses); "main" is `python -m albert_mlm`. Inference sits below the models
 # because `AlbertMaskedLM.fill_mask` and `score` call it; it never imports a
-# model.
+# model. Serving (a TensorFlow SavedModel of a task) sits below the models
+# for the same reason: `AlbertMaskedLM.export_for_serving` calls it.
 LAYERS = (
     "base",
     "presets",
@@ -66,6 +67,7 @@ LAYERS = (
     "text",
     "datasets",
     "inference",
+    "serving",
     "models",
     "training",
     "api",

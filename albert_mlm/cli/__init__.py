@@ -4,6 +4,8 @@ albert-mlm fill-mask "the [MASK] of the united states."
 albert-mlm pretrain --corpus "texts/*.txt" --out my_albert --steps 2000
 albert-mlm evaluate --preset my_albert --corpus held_out.txt
 albert-mlm convert hf://albert/albert-base-v2 albert_base_v2
+albert-mlm export albert_tiny_en_uncased served_albert
+albert-mlm upload my_albert hf://someone/my-albert
 albert-mlm presets
 
 Each subcommand lives in its own module here and imports Keras and
@@ -23,10 +25,12 @@ import sys
 from albert_mlm.cli import (
     convert_command,
     evaluate_command,
+    export_command,
     fill_mask_command,
     presets_command,
     pretrain_command,
     score_command,
+    upload_command,
 )
 from albert_mlm.native_logs import filtered_native_stderr
 
@@ -50,6 +54,8 @@ def build_parser():
         pretrain_command,
         evaluate_command,
         convert_command,
+        export_command,
+        upload_command,
         presets_command,
     ):
         command.add_parser(commands)

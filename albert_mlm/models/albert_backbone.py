@@ -17,6 +17,7 @@ from albert_mlm.models.layout_map import (
 from albert_mlm.presets.loading import load_backbone
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_backbone
+from albert_mlm.presets.transformers_export import export_backbone
 from albert_mlm.quantization import quantized_policy_map
 
 
@@ -66,6 +67,7 @@ class AlbertBackbone(PresetMethods, keras.Model):
 
     _load_preset = staticmethod(load_backbone)
     _save_preset = staticmethod(save_backbone)
+    _export_transformers = staticmethod(export_backbone)
 
     def __init__(
         self,

@@ -14,7 +14,9 @@ from albert_mlm.models.input_checks import check_masked_lm_data, check_masked_lm
 from albert_mlm.presets.loading import load_task
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_task
-from albert_mlm.quantization import quantized_policy_map
+from albert_mlm.presets.transformers_export import export_task
+from albert_mlm.quantization import quantized_head_config
+from albert_mlm.serving.saved_model import DEFAULT_MAX_MASKS, export_for_serving
 from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
 
 
@@ -58,6 +60,7 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
     preset_classes = ("AlbertMaskedLM", "AlbertPreTrainer")
     _load_preset = staticmethod(load_task)
     _save_preset = staticmethod(save_task)
+    _export_transformers = staticmethod(export_task)
 
     def __init__(
         self,
@@ -288,6 +291,15 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
         """
         return score(self, texts, batch_size, per_token, within_word_l2r)
 
+    def export_for_serving(self, directory, top_k=5, max_masks=DEFAULT_MAX_MASKS):
+        """Write a TensorFlow SavedModel whose `fill_mask` signature fills
+        `[MASK]` in raw strings, from any backend. See
+        `albert_mlm.serving.saved_model`. Example (any backend):
+        `AlbertMaskedLM.from_preset("albert_tiny_en_uncased")
+        .export_for_serving("served_albert", top_k=3)`.
+        """
+        export_for_serving(self, directory, top_k, max_masks)
+
     def _require_compiled(self):
         # A `ValueError` starting with Keras' own words, as Keras and KerasHub
         # raise, so code that catches theirs catches ours.
@@ -311,16 +323,8 @@ class AlbertMaskedLM(PresetMethods, keras.Model):
                 else None
             ),
             "head_layer_norm_epsilon": self.head_layer_norm_epsilon,
-            **self._quantized_head_policy(),
+            **quantized_head_config(self),
         }
-
-    def _quantized_head_policy(self):
-        """`{"dtype": policy map}` once `quantize` has changed head layers."""
-        heads = [layer for layer in self.layers if layer is not self.backbone]
-        policy_map = quantized_policy_map(heads, self.backbone.dtype_policy)
-        if not len(policy_map):
-            return {}
-        return {"dtype": keras.dtype_policies.serialize(policy_map)}
 
     @classmethod
     def from_config(cls, config):

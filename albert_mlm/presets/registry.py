@@ -53,6 +53,22 @@ def shipped_presets():
     }
 
 
+def shipped_notices(directory):
+    """The licence notices shipped beside a shipped preset (the
+    `*_LICENSE.txt` files of the package's presets folder: the terms of its
+    training data), as paths; `[]` for any other directory."""
+    shipped = {os.path.realpath(path) for path in shipped_presets().values()}
+    directory = os.path.realpath(directory)
+    if directory not in shipped:
+        return []
+    parent = os.path.dirname(directory)
+    return sorted(
+        os.path.join(parent, name)
+        for name in os.listdir(parent)
+        if name.endswith("_LICENSE.txt")
+    )
+
+
 def _shipped_metadata(name, path):
     try:
         with open(os.path.join(path, "metadata.json"), encoding="utf-8") as file:

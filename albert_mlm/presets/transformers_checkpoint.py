@@ -6,7 +6,9 @@ A checkpoint directory holds `config.json` (`"model_type": "albert"`),
 `AlbertForMaskedLM` (no pooler), `AlbertForPreTraining` (pooler, MLM head and
 a sentence-order head, which a masked LM does not need) and `AlbertModel`
 (keys without the `albert.` prefix, no MLM head). Parts a checkpoint lacks
-stay freshly initialised, with a warning that says which.
+stay freshly initialised, with a warning that says which. The entry lists
+(`backbone_entries`, ...) are the one name map both ways: the exporter
+(`transformers_export.py`) writes through each entry's `to_theirs`.
 
 >>> arguments = backbone_arguments({"vocab_size": 30000, "num_hidden_layers": 12,
 ...     "num_attention_heads": 12, "embedding_size": 128, "hidden_size": 768,
@@ -146,27 +148,20 @@ class TransformersCheckpoint(PresetReader):
         """Fill `backbone` and, when `model` is a task, its head."""
         tensors = _read_safetensors(self.directory)
         prefix = "albert." if any(k.startswith("albert.") for k in tensors) else ""
-        entries = _backbone_entries(backbone, prefix)
+        entries = backbone_entries(backbone, prefix)
         fresh = []
         if f"{prefix}pooler.weight" in tensors:
-            entries += dense_entries(
-                backbone.pooled_dense,
-                f"{prefix}pooler.weight",
-                f"{prefix}pooler.bias",
-                transpose=True,
-            )
+            entries += pooler_entries(backbone, prefix)
         else:
             fresh.append("the pooler (pooled_dense)")
         if model is not backbone:
             if "predictions.dense.weight" in tensors:
-                entries += _head_entries(model.masked_lm_head)
+                entries += head_entries(model.masked_lm_head)
             else:
                 fresh.append("the masked-LM head (mlm_head)")
         if getattr(model, "sentence_order_head", None) is not None:
             if "sop_classifier.classifier.weight" in tensors:
-                entries += _linear(
-                    "sop_classifier.classifier", model.sentence_order_head
-                )
+                entries += sentence_order_entries(model.sentence_order_head)
             else:
                 fresh.append("the sentence-order head (sentence_order_head)")
         source = f"Checkpoint {self.directory!r}"
@@ -232,15 +227,18 @@ def _block_entries(prefix, block):
     attention = block.attention
     projections = [f"{prefix}.attention.{name}" for name in ("query", "key", "value")]
     return [
+        # Ours is one fused query/key/value `Dense`; theirs three `Linear`s.
         WeightEntry(
             tuple(f"{p}.weight" for p in projections),
             attention.query_key_value_dense.kernel,
             lambda arrays: np.concatenate([a.T for a in arrays], axis=1),
+            lambda array: [part.T for part in np.split(array, 3, axis=1)],
         ),
         WeightEntry(
             tuple(f"{p}.bias" for p in projections),
             attention.query_key_value_dense.bias,
             np.concatenate,
+            lambda array: np.split(array, 3),
         ),
         *_linear(f"{prefix}.attention.dense", attention.output_dense),
         *_layer_norm(f"{prefix}.attention.LayerNorm", block.attention_layer_norm),
@@ -250,7 +248,9 @@ def _block_entries(prefix, block):
     ]
 
 
-def _backbone_entries(backbone, prefix):
+def backbone_entries(backbone, prefix):
+    """The embeddings' and encoder's entries; `prefix` is `"albert."` in a
+    task's checkpoint, `""` in an `AlbertModel`'s."""
     embeddings = f"{prefix}embeddings"
     entries = [
         WeightEntry(
@@ -281,7 +281,19 @@ def _backbone_entries(backbone, prefix):
     return entries
 
 
-def _head_entries(head):
+def pooler_entries(backbone, prefix):
+    """The pooler's entries (absent from `AlbertForMaskedLM` checkpoints)."""
+    return _linear(f"{prefix}pooler", backbone.pooled_dense)
+
+
+def sentence_order_entries(dense):
+    """`AlbertForPreTraining`'s sentence-order classifier."""
+    return _linear("sop_classifier.classifier", dense)
+
+
+def head_entries(head):
+    """The masked-LM head's (`predictions.*`; the decoder is the tied
+    embedding)."""
     return [
         *_linear("predictions.dense", head.dense),
         *_layer_norm("predictions.LayerNorm", head.layer_norm),

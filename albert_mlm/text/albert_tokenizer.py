@@ -11,6 +11,7 @@ from albert_mlm.argument_checks import require_bool, require_positive_int
 from albert_mlm.presets.loading import load_tokenizer
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_tokenizer
+from albert_mlm.presets.transformers_tokenizer_export import export_tokenizer
 from albert_mlm.text.graph_tokenization import tokenize_in_graph
 from albert_mlm.text.normalization import (
     special_token_pattern,
@@ -67,6 +68,7 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
 
     _load_preset = staticmethod(load_tokenizer)
     _save_preset = staticmethod(save_tokenizer)
+    _export_transformers = staticmethod(export_tokenizer)
 
     def __init__(self, proto=None, sequence_length=None, lowercase=True, **kwargs):
         kwargs.pop("dtype", None)  # Token ids are always int32.

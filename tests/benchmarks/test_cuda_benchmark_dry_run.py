@@ -65,9 +65,8 @@ def test_the_summary_table_is_printed(suite_lines):
 
 
 @pytest.mark.skipif(
-    importlib.util.find_spec("keras_hub") is not None
-    or importlib.util.find_spec("transformers") is not None,
-    reason="KerasHub or transformers is installed here",
+    importlib.util.find_spec("keras_hub") is not None,
+    reason="KerasHub is installed here",
 )
 def test_missing_implementations_are_skipped_with_a_line(tmp_path):
     backend = keras.backend.backend()
@@ -76,7 +75,7 @@ def test_missing_implementations_are_skipped_with_a_line(tmp_path):
     jsonl = tmp_path / "suite.jsonl"
     completed = subprocess.run(
         [sys.executable, str(BENCHMARK), "--device", "cpu", "--tiny",
-         "--implementations", "keras_hub", "transformers", "--backends", backend,
+         "--implementations", "keras_hub", "--backends", backend,
          "--jsonl", str(jsonl)],
         capture_output=True, text=True, timeout=300, check=False,
     )  # fmt: skip

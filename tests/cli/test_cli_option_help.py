@@ -46,7 +46,8 @@ def _options_with_defaults():
 
 def test_every_subcommand_is_listed():
     assert set(_subcommands()) == {
-        "fill-mask", "score", "pretrain", "evaluate", "convert", "presets",
+        "fill-mask", "score", "pretrain", "evaluate", "convert", "export",
+        "upload", "presets",
     }  # fmt: skip
 
 

@@ -2,10 +2,12 @@
 `albert_mlm.cli.main` in this process: it refuses an existing destination
 without `--force`, the source itself and a transformers checkpoint (even
 with `--force`, changing no byte); it keeps a pretraining run's records;
-and `--force` replaces an existing preset whole."""
+`--force` replaces an existing preset whole; and `--format transformers`
+writes a checkpoint transformers loads with every weight used."""
 
 import json
 
+import keras
 import pytest
 from helpers import (
     KERAS_HUB_DIR,
@@ -132,3 +134,25 @@ def test_force_replaces_an_existing_preset_whole(pretrained_preset, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "converted", "hf_home", "kagglehub_cache",
     ]  # fmt: skip
+
+
+@pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="Once, on one backend."
+)
+def test_convert_to_transformers(tmp_path):
+    transformers = pytest.importorskip("transformers")
+    source = copy_transformers_checkpoint(tmp_path, "pretraining_gelu")
+    destination = tmp_path / "exported"
+    code, stdout, stderr = run_cli_in_process(
+        "convert", source, destination, "--format", "transformers"
+    )
+    assert code == 0, stderr[-3000:]
+    assert "transformers format, from AlbertPreTrainer" in stdout
+    config = json.loads((destination / "config.json").read_text())
+    assert config["architectures"] == ["AlbertForPreTraining"]
+    model, info = transformers.AlbertForPreTraining.from_pretrained(
+        str(destination), output_loading_info=True
+    )
+    assert not info["missing_keys"] and not info["unexpected_keys"], info
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(destination))
+    assert tokenizer("a [MASK].")["input_ids"][0] == 2  # [CLS]

@@ -1,0 +1,1 @@
+"""Serving a trained model outside Keras: a TensorFlow SavedModel that takes strings."""
