@@ -33,6 +33,8 @@ def __getattr__(name):
 
     import_tensorflow_quietly()
     value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    # Names itself on the text classes as their `backbone_cls`.
+    importlib.import_module("albert_mlm.models.albert_backbone")
     globals()[name] = value
     return value
 

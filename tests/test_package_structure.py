@@ -200,6 +200,7 @@ TESTS_DIR = PACKAGE_DIR.parent / "tests"
 TOP_LEVEL_TESTS = {
     "test_bad_inputs.py",
     "test_native_logs.py",
+    "test_keras_hub_surface.py",
     "test_package_structure.py",
     "test_readme.py",
 }

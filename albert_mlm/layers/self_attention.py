@@ -145,7 +145,9 @@ class SelfAttention(keras.layers.Layer):
 
     The query, key and value projections are one `(hidden, 3 * hidden)` dense
     kernel, laid out `[query | key | value]`, each part head-major (column
-    `head * head_dim + d`), so one matrix multiply feeds all three.
+    `head * head_dim + d`), so one matrix multiply feeds all three. Its
+    `output_parts` name the three blocks, so LoRA can adapt query and value
+    alone (`AlbertBackbone.enable_lora`).
 
     Args:
         num_heads: number of attention heads; must divide the hidden size.
@@ -177,6 +179,7 @@ class SelfAttention(keras.layers.Layer):
         self.head_dim = hidden_dim // self.num_heads
         self.query_key_value_dense = FusedDense(
             3 * hidden_dim,
+            output_parts=("query", "key", "value"),
             kernel_initializer=self.kernel_initializer,
             dtype=self.dtype_policy,
             name="query_key_value",

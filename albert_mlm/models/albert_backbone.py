@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from albert_mlm.layers.fused_dense import cast_once_per_pass
+from albert_mlm.models import lora
 from albert_mlm.models.albert_encoder import (
     PUBLIC_LAYERS,
     backbone_layers,
@@ -19,6 +20,8 @@ from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_backbone
 from albert_mlm.presets.transformers_export import export_backbone
 from albert_mlm.quantization import quantized_policy_map
+from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreprocessor
+from albert_mlm.text.albert_tokenizer import AlbertTokenizer
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
@@ -68,6 +71,7 @@ class AlbertBackbone(PresetMethods, keras.Model):
     _load_preset = staticmethod(load_backbone)
     _save_preset = staticmethod(save_backbone)
     _export_transformers = staticmethod(export_backbone)
+    cls_token_index = 0  # The position the pooler reads, KerasHub's name.
 
     def __init__(
         self,
@@ -184,6 +188,51 @@ class AlbertBackbone(PresetMethods, keras.Model):
         policy_map = quantized_policy_map([self], policy)
         return policy_map if len(policy_map) else policy
 
+    # === LoRA (`models/lora.py`) ===
+
+    def default_lora_layer_names(self):
+        """The projections `enable_lora` adapts by default: query and value."""
+        return list(lora.DEFAULT_LORA_LAYER_NAMES)
+
+    def enable_lora(self, rank, target_layer_names=None):
+        """Freeze every backbone weight and add trainable LoRA factors.
+
+        Each shared block's named projections get float32 factors A
+        `(hidden, rank)` (`he_uniform`) and B `(rank, hidden)` (zeros), and
+        compute `x W + b + x A B` (Keras' `Dense` LoRA, `lora_alpha = rank`).
+        Query, key and value are column blocks of one fused kernel: the
+        update is added to the named blocks only, the others get zeros, so
+        the result is that of LoRA on separate projections. Biases stay
+        frozen (the LoRA paper's and PEFT's default): the factors alone
+        train, and `save_lora_weights` saves all that trains. The outputs
+        are unchanged until training moves B. Enable it once; then compile.
+
+        Args:
+            rank: the rank of the factors, a positive integer.
+            target_layer_names: names from `query`, `key`, `value`, `output`
+                (attention's output), `intermediate_dense`, `output_dense`;
+                `default_lora_layer_names()` when `None`.
+
+        Example:
+        >>> backbone = AlbertBackbone(vocabulary_size=50, num_layers=2,
+        ...     num_heads=2, embedding_dim=8, hidden_dim=16, intermediate_dim=32)
+        >>> backbone.enable_lora(4)
+        >>> sum(int(np.prod(w.shape)) for w in backbone.trainable_weights)
+        256
+        """
+        lora.enable_lora(self, rank, target_layer_names)
+
+    def save_lora_weights(self, filepath):
+        """Write the LoRA factors (every trainable variable) to `filepath`,
+        whose name must end in `.lora.h5`, atomically."""
+        lora.save_lora_weights(self, filepath)
+
+    def load_lora_weights(self, filepath):
+        """Load a `.lora.h5` file from `save_lora_weights`, enabling LoRA
+        with its rank and layers if not enabled yet. A file of another rank
+        or other layers is refused, and nothing changes."""
+        lora.load_lora_weights(self, filepath)
+
     @classmethod
     def from_config(cls, config):
         config = dict(config)
@@ -224,3 +273,11 @@ class AlbertBackbone(PresetMethods, keras.Model):
         return albert_layout_map(
             device_mesh, model_parallel_dim_name, data_parallel_dim_name
         )
+
+
+# KerasHub's tokenizer and preprocessor name the backbone they serve
+# (`backbone_cls`). Ours sit below the models and never import them, so the
+# backbone names itself on them; `albert_mlm` imports this module whenever
+# it hands out one of its classes.
+AlbertTokenizer.backbone_cls = AlbertBackbone
+AlbertMaskedLMPreprocessor.backbone_cls = AlbertBackbone

@@ -11,6 +11,7 @@ from albert_mlm.layers.masked_lm_head import MaskedLMHead
 from albert_mlm.models.albert_backbone import AlbertBackbone
 from albert_mlm.models.albert_encoder import albert_kernel_initializer
 from albert_mlm.models.input_checks import check_masked_lm_data, check_masked_lm_inputs
+from albert_mlm.models.task_methods import TaskMethods
 from albert_mlm.presets.loading import load_task
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_task
@@ -21,7 +22,7 @@ from albert_mlm.text.albert_masked_lm_preprocessor import AlbertMaskedLMPreproce
 
 
 @keras.saving.register_keras_serializable(package="albert_mlm")
-class AlbertMaskedLM(PresetMethods, keras.Model):
+class AlbertMaskedLM(PresetMethods, TaskMethods, keras.Model):
     """An end-to-end ALBERT model for masked language modelling.
 
     Predicts the original tokens at `mask_positions`: the backbone computes

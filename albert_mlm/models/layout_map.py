@@ -7,8 +7,10 @@ feed-forward `intermediate_dense` by output columns; the attention `output`
 and feed-forward `output_dense` by input rows. A group's shared blocks are one
 set of variables, so each is sharded once however many layer calls use it.
 Every other variable (biases, layer norms, position and segment embeddings,
-the pooler, the masked-LM head) is replicated. Each sharded dimension must be
-divisible by the size of its mesh axis.
+the pooler, the masked-LM head) is replicated, the LoRA factors explicitly
+(`enable_lora`: `(hidden, rank)` and `(rank, hidden)`, too small to be worth
+splitting, and a rank need not divide a mesh axis). Each sharded dimension
+must be divisible by the size of its mesh axis.
 
 >>> devices = keras.distribution.list_devices()
 >>> mesh = keras.distribution.DeviceMesh((1, len(devices)), ("batch", "model"),
@@ -47,6 +49,7 @@ def albert_layout_map(
     layout_map[block + "attention/output/kernel"] = (model, data)
     layout_map[block + "intermediate_dense/kernel"] = (data, model)
     layout_map[block + "output_dense/kernel"] = (model, data)
+    layout_map[block + r".+/(\w+_)?lora_kernel_[ab]"] = (None, None)
     return layout_map
 
 

@@ -102,6 +102,11 @@ def load_backbone(backbone_cls, preset, load_weights=True, **overrides):
     return backbone
 
 
+def preset_vocabulary(preset):
+    """The SentencePiece model file of any preset handle `from_preset` takes."""
+    return open_preset(preset).vocabulary_path()
+
+
 def load_tokenizer(tokenizer_cls, preset, load_weights=True, **overrides):
     allowed = _overridable(tokenizer_cls, skip=("proto",))
     _reject_unknown(overrides, allowed, tokenizer_cls.__name__)

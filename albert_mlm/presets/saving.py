@@ -14,6 +14,10 @@ links to outside it (their targets would be copied in); a backbone saved
 over a task preset built on a different backbone (its `task.json` and
 `task.weights.h5` would no longer fit); a quantized model (the format holds
 float weights); and a save the disk has no room for.
+
+A LoRA-enabled model (`AlbertBackbone.enable_lora`) is saved with each
+update merged into its kernel: a plain preset, which any KerasHub loads, and
+`from_preset` gives back the fine-tuned model without LoRA.
 """
 
 import json
@@ -29,6 +33,7 @@ from albert_mlm.presets.keras_hub_weights import (
     sentence_order_entries,
     write_keras_hub_weights,
 )
+from albert_mlm.presets.lora_weights import lora_merged, lora_parameter_count
 from albert_mlm.quantization import quantized_layers
 
 # Every file a preset directory may hold: ours, KerasHub's and a pretraining
@@ -50,10 +55,14 @@ def _write_backbone(backbone, directory, extra_metadata=None):
         ):
             os.remove(os.path.join(directory, name))
     hub.write_json(directory, hub.CONFIG_FILE, hub.backbone_json(backbone))
-    metadata = {**hub.metadata_json(backbone), **(extra_metadata or {})}
+    metadata = {
+        **hub.metadata_json(backbone),
+        "parameter_count": backbone.count_params() - lora_parameter_count(backbone),
+        **(extra_metadata or {}),
+    }
     hub.write_json(directory, hub.METADATA_FILE, metadata)
     write_keras_hub_weights(
-        backbone_weight_entries(backbone),
+        lora_merged(backbone_weight_entries(backbone), backbone),
         os.path.join(directory, hub.BACKBONE_WEIGHTS_FILE),
     )
 
@@ -75,7 +84,7 @@ def _write_task(task, directory, extra_metadata=None):
     _write_backbone(task.backbone, directory, extra_metadata)
     hub.write_json(directory, hub.TASK_FILE, hub.task_json(task))
     write_keras_hub_weights(
-        head_weight_entries(task) + sentence_order_entries(task),
+        lora_merged(head_weight_entries(task) + sentence_order_entries(task), task),
         os.path.join(directory, hub.TASK_WEIGHTS_FILE),
     )
     if task.preprocessor is not None:

@@ -74,6 +74,8 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
     tokenizer_cls = AlbertTokenizer
     _load_preset = staticmethod(load_preprocessor)
     _save_preset = staticmethod(save_preprocessor)
+    config_file = "preprocessor.json"  # KerasHub's name for where it is saved.
+    backbone_cls = None  # `AlbertBackbone`, set by models/albert_backbone.py.
 
     def __init__(
         self,
@@ -134,6 +136,20 @@ class AlbertMaskedLMPreprocessor(PresetMethods, PreprocessingLayer):
         needs_words = MASK_STRATEGIES[mask_strategy].needs_word_starts
         if needs_words and tokenizer.proto is not None:
             self._packer_and_masker()  # Refuses a vocabulary without words now.
+
+    @property
+    def packer(self):
+        """The layer adding [CLS], [SEP] and padding (KerasHub's `packer`)."""
+        return self._packer_and_masker()[0]
+
+    @property
+    def masker(self):
+        """The layer choosing and replacing masked tokens (KerasHub's `masker`)."""
+        return self._packer_and_masker()[1]
+
+    def load_preset_assets(self, preset):
+        """Load the vocabulary of `preset` into the tokenizer."""
+        self.tokenizer.load_preset_assets(preset)
 
     def _settings(self):
         """The packing and masking settings: `get_config`'s, the tokenizer aside."""

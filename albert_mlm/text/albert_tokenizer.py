@@ -8,7 +8,7 @@ import numpy as np
 import sentencepiece
 
 from albert_mlm.argument_checks import require_bool, require_positive_int
-from albert_mlm.presets.loading import load_tokenizer
+from albert_mlm.presets.loading import load_tokenizer, preset_vocabulary
 from albert_mlm.presets.preset_methods import PresetMethods
 from albert_mlm.presets.saving import save_tokenizer
 from albert_mlm.presets.transformers_tokenizer_export import export_tokenizer
@@ -68,6 +68,15 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
 
     _load_preset = staticmethod(load_tokenizer)
     _save_preset = staticmethod(save_tokenizer)
+    # KerasHub's names: the special tokens' texts, where the config and the
+    # vocabulary are saved, and no [CLS]/[SEP] added here (the packer adds them).
+    pad_token, unk_token = SPECIAL_TOKENS["pad_token"], SPECIAL_TOKENS["unk_token"]
+    cls_token, sep_token = SPECIAL_TOKENS["cls_token"], SPECIAL_TOKENS["sep_token"]
+    mask_token = SPECIAL_TOKENS["mask_token"]
+    start_token, end_token = cls_token, sep_token
+    config_file, file_assets = "tokenizer.json", [VOCABULARY_FILE]
+    add_bos = add_eos = False
+    backbone_cls = None  # `AlbertBackbone`, set by models/albert_backbone.py.
     _export_transformers = staticmethod(export_tokenizer)
 
     def __init__(self, proto=None, sequence_length=None, lowercase=True, **kwargs):
@@ -194,6 +203,11 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
     end_token_id = sep_token_id
 
     @property
+    def special_tokens(self):
+        """The texts of `special_token_ids`, KerasHub's `special_tokens`."""
+        return [self.cls_token, self.sep_token, self.pad_token, self.mask_token]
+
+    @property
     def special_token_ids(self):
         """Ids the masker must never select: padding, [CLS], [SEP], [MASK]."""
         return sorted(
@@ -300,6 +314,10 @@ class AlbertTokenizer(PresetMethods, PreprocessingLayer):
 
     def load_assets(self, dir_path):
         self.set_proto(os.path.join(dir_path, VOCABULARY_FILE))
+
+    def load_preset_assets(self, preset):
+        """Load the vocabulary of `preset`, any handle `from_preset` takes."""
+        self.set_proto(preset_vocabulary(preset))
 
     def get_config(self):
         config = super().get_config()

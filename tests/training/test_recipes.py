@@ -237,7 +237,7 @@ def documents_corpus(tmp_path_factory):
 
 
 @pytest.mark.skipif(
-    keras.backend.backend() != "tensorflow",
+    keras.backend.backend() != "torch",
     reason="what a run records is the same on every backend: one suite checks it",
 )
 def test_albert_run_records_every_resolved_choice(documents_corpus, tmp_path):
