@@ -25,6 +25,20 @@ def quantized_layers(root):
     ]
 
 
+def refuse_quantized(obj, action, float_format, advice):
+    """Raise `ValueError` when `obj` has quantized layers and `action` (e.g.
+    "save ... as a preset") writes `float_format`, which holds float weights
+    only; `advice` says what to do instead."""
+    quantized = [layer.path for layer in quantized_layers(obj)]
+    if quantized:
+        verb, _, destination = action.partition(" ... ")
+        raise ValueError(
+            f"Cannot {verb} a quantized {type(obj).__name__} {destination}: "
+            f"{float_format} float weights, and layers such as {quantized[0]!r} "
+            f"hold quantized ones. {advice}"
+        )
+
+
 def quantized_policy_map(roots, default_policy):
     """A `DTypePolicyMap` over `default_policy` holding the policy of every
     quantized layer under `roots`, by path (empty when none is quantized)."""

@@ -34,7 +34,7 @@ from albert_mlm.presets.keras_hub_weights import (
     write_keras_hub_weights,
 )
 from albert_mlm.presets.lora_weights import lora_merged, lora_parameter_count
-from albert_mlm.quantization import quantized_layers
+from albert_mlm.quantization import refuse_quantized
 
 # Every file a preset directory may hold: ours, KerasHub's and a pretraining
 # run's records (`albert-mlm pretrain`).
@@ -97,7 +97,13 @@ def _save(write, obj, preset_dir, replace=False, extra_files=(), **write_options
     `replace` starts from an empty preset instead of the existing one's
     files; `extra_files` are copied in beside what `write` writes.
     """
-    _refuse_quantized(obj)
+    refuse_quantized(
+        obj,
+        "save ... as a preset",
+        "the preset format holds",
+        "Save it with `model.save('model.keras')`, or save the float model and "
+        "quantize it after loading.",
+    )
 
     def check_existing(target):
         check_links(target, target, target)  # Its files are copied over.
@@ -203,18 +209,6 @@ def _require_matching_task(directory, backbone):
             f"different backbone ({', '.join(changed[:4])} differ); saving only "
             "this backbone would leave them unusable. Save the whole task, or "
             "save the backbone into a new or empty directory."
-        )
-
-
-def _refuse_quantized(obj):
-    quantized = [layer.path for layer in quantized_layers(obj)]
-    if quantized:
-        raise ValueError(
-            f"Cannot save a quantized {type(obj).__name__} as a preset: the "
-            "preset format holds float weights, and layers such as "
-            f"{quantized[0]!r} hold quantized ones. Save it with "
-            "`model.save('model.keras')`, or save the float model and quantize "
-            "it after loading."
         )
 
 

@@ -48,7 +48,7 @@ from albert_mlm.presets.transformers_export_folder import (
     require_export_or_empty,
 )
 from albert_mlm.presets.transformers_tokenizer_export import write_tokenizer_files
-from albert_mlm.quantization import quantized_layers
+from albert_mlm.quantization import refuse_quantized
 
 # Our activation names -> transformers' `ACT2FN` names of the same function.
 _ACTIVATIONS = {
@@ -112,13 +112,12 @@ def export_task(task, path):
 
 
 def _refuse_unexportable(model, backbone):
-    quantized = [layer.path for layer in quantized_layers(model)]
-    if quantized:
-        raise ValueError(
-            f"Cannot export a quantized {type(model).__name__} to transformers: "
-            "its checkpoints hold float weights, and layers such as "
-            f"{quantized[0]!r} hold quantized ones. Export the float model."
-        )
+    refuse_quantized(
+        model,
+        "export ... to transformers",
+        "its checkpoints hold",
+        "Export the float model.",
+    )
     if backbone.activation not in _ACTIVATIONS:
         raise ValueError(
             f"Cannot export activation={backbone.activation!r} to transformers, "
