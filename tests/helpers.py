@@ -385,3 +385,17 @@ def cycle_through(graph, start):
                 seen.add(imported)
                 stack.append((imported, path + [imported]))
     return None
+
+
+def random_model_inputs(mask_positions=None):
+    """Two rows of 12 seeded token ids (in [5, 400)), one segment, no
+    padding; with `mask_positions`, the masked LM's inputs."""
+    rng = np.random.default_rng(0)
+    inputs = {
+        "token_ids": rng.integers(5, 400, (2, 12)).astype("int32"),
+        "segment_ids": np.zeros((2, 12), "int32"),
+        "padding_mask": np.ones((2, 12), "int32"),
+    }
+    if mask_positions is not None:
+        inputs["mask_positions"] = np.array(mask_positions, "int32")
+    return inputs

@@ -12,6 +12,7 @@ from helpers import (
     VOCABULARY_PATH,
     cloze_sentences,
     cpu_mesh,
+    random_model_inputs,
     to_numpy,
 )
 
@@ -30,15 +31,7 @@ LORA_BACKBONE = {**TINY_BACKBONE, "num_inner_repetitions": 1}
 
 
 def _inputs(masked=False):
-    rng = np.random.default_rng(0)
-    inputs = {
-        "token_ids": rng.integers(5, 400, (2, 12)).astype("int32"),
-        "segment_ids": np.zeros((2, 12), "int32"),
-        "padding_mask": np.ones((2, 12), "int32"),
-    }
-    if masked:
-        inputs["mask_positions"] = np.array([[1, 4], [2, 7]], "int32")
-    return inputs
+    return random_model_inputs([[1, 4], [2, 7]] if masked else None)
 
 
 def _outputs(model, masked=False):

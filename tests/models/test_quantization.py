@@ -9,7 +9,13 @@ as a preset: `presets/test_saving_refusals.py`.)"""
 import keras
 import numpy as np
 import pytest
-from helpers import TINY_BACKBONE, VOCABULARY_PATH, quantize_quickly, to_numpy
+from helpers import (
+    TINY_BACKBONE,
+    VOCABULARY_PATH,
+    quantize_quickly,
+    random_model_inputs,
+    to_numpy,
+)
 
 from albert_mlm import (
     AlbertBackbone,
@@ -24,15 +30,7 @@ RELATIVE_TOLERANCE = 0.05
 
 
 def _inputs(with_mask_positions=False):
-    rng = np.random.default_rng(0)
-    inputs = {
-        "token_ids": rng.integers(5, 400, (2, 12)).astype("int32"),
-        "segment_ids": np.zeros((2, 12), "int32"),
-        "padding_mask": np.ones((2, 12), "int32"),
-    }
-    if with_mask_positions:
-        inputs["mask_positions"] = np.array([[1, 5], [3, 11]], "int32")
-    return inputs
+    return random_model_inputs([[1, 5], [3, 11]] if with_mask_positions else None)
 
 
 def _sequence_output(backbone):
